@@ -1,0 +1,1 @@
+"""The `schulhof` command line: a thin surface over services and importers."""

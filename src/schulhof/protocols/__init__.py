@@ -1,0 +1,4 @@
+"""Translators between wire protocols and the services layer.
+
+Rule: protocol vocabulary stays here; nothing in this package touches the store.
+"""

@@ -1,0 +1,1 @@
+"""The ASGI application: a thin surface over services and protocols."""
