@@ -1,0 +1,16 @@
+"""Composition of the command line: every subcommand group is attached here, explicitly."""
+
+from __future__ import annotations
+
+from schulhof.cli import changes, db, groups, schools, users
+from schulhof.cli.app import app
+
+app.add_typer(schools.cli, name="schools")
+app.add_typer(users.cli, name="users")
+app.add_typer(groups.cli, name="groups")
+app.add_typer(changes.cli, name="changes")
+app.add_typer(db.cli, name="db")
+
+
+def run() -> None:
+    app()

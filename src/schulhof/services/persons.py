@@ -1,0 +1,343 @@
+"""Use cases for persons: create, read, change, disable, enable, delete.
+
+Order of the write steps matters where noted; each function is one transaction.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import uuid
+from collections.abc import Callable, Sequence
+
+import sqlalchemy as sa
+
+from schulhof.access.actors import Actor
+from schulhof.access.rules import may_manage_schools
+from schulhof.domain import lifecycle, usernames
+from schulhof.domain.changes import EntityType, Operation
+from schulhof.domain.errors import (
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    StaleWriteError,
+    ValidationError,
+)
+from schulhof.domain.model import Context, LifecycleState, Person, PersonDraft, new_id
+from schulhof.services.runtime import Services
+from schulhof.services.snapshots import context_entity_id, context_state, person_state
+from schulhof.services.views import PersonView, parse_id
+from schulhof.store import persons as person_store
+from schulhof.store import schools as school_store
+from schulhof.store.database import read_connection
+from schulhof.store.persons import PersonFilter
+from schulhof.store.unit_of_work import UnitOfWork, unit_of_work
+
+
+def _views(conn: sa.Connection, ids: Sequence[uuid.UUID]) -> list[PersonView]:
+    loaded = person_store.load(conn, ids)
+    classes = person_store.class_names(conn, ids)
+    return [PersonView(loaded[i], tuple(classes.get(i, ()))) for i in ids if i in loaded]
+
+
+def list_persons(
+    svc: Services, f: PersonFilter, *, after_username: str | None = None, limit: int | None = None
+) -> list[PersonView]:
+    with read_connection(svc.engine) as conn:
+        ids = person_store.list_ids(conn, f, after_username=after_username, limit=limit)
+        return _views(conn, ids)
+
+
+def _resolve(conn: sa.Connection, ref: str | uuid.UUID) -> uuid.UUID:
+    pid = ref if isinstance(ref, uuid.UUID) else parse_id(ref)
+    if pid is None:
+        pid = person_store.id_by_username(conn, str(ref))
+    if pid is None:
+        raise NotFoundError(f"no person {ref}")
+    return pid
+
+
+def get_person(svc: Services, ref: str | uuid.UUID) -> PersonView:
+    """By id or username."""
+    with read_connection(svc.engine) as conn:
+        views = _views(conn, [_resolve(conn, ref)])
+    if not views:
+        raise NotFoundError(f"no person {ref}")
+    return views[0]
+
+
+def _check_names(given: str, family: str) -> None:
+    if not given.strip():
+        raise ValidationError("given name is empty", field="given_name")
+    if not family.strip():
+        raise ValidationError("family name is empty", field="family_name")
+
+
+def choose_username(draft: PersonDraft, svc: Services, is_taken: Callable[[str], bool]) -> str:
+    if draft.username:
+        if not usernames.is_valid_username(draft.username):
+            raise ValidationError(f"invalid username {draft.username!r}", field="username")
+        if is_taken(draft.username):
+            raise ConflictError(f"username {draft.username} is taken")
+        return draft.username
+    role = next((c.role for c in draft.contexts if c.primary), None)
+    if role is None and draft.contexts:
+        role = draft.contexts[0].role
+    base = usernames.base_username(
+        draft.given_name,
+        draft.family_name,
+        template=svc.settings.template_for(role),
+        birth_date=draft.birth_date,
+    )
+    return usernames.pick_username(base, is_taken)
+
+
+def with_primary(contexts: Sequence[Context]) -> tuple[Context, ...]:
+    """Exactly one primary context: the one marked, else the first."""
+    if not contexts:
+        return ()
+    marked = [c for c in contexts if c.primary]
+    chosen = marked[0] if marked else contexts[0]
+    return tuple(dataclasses.replace(c, primary=c is chosen) for c in contexts)
+
+
+def add_person(svc: Services, actor: Actor, draft: PersonDraft) -> Person:
+    _check_names(draft.given_name, draft.family_name)
+    schools_of = {c.school_number for c in draft.contexts}
+    if not may_manage_schools(actor, schools_of or {"*"}):
+        raise PermissionDeniedError("not allowed to add people to these schools")
+    with unit_of_work(svc.engine, actor.label, svc.clock()) as uow:
+        school_ids = school_store.ids_by_number(uow.conn)
+        missing = sorted(schools_of - school_ids.keys())
+        if missing:
+            raise NotFoundError(f"no school {', '.join(missing)}")
+        for link in draft.sources:
+            if person_store.id_by_source(uow.conn, link.system, link.source_id):
+                raise ConflictError(f"source link {link.system}:{link.source_id} is in use")
+        username = choose_username(
+            draft, svc, lambda n: person_store.is_username_taken(uow.conn, n, uow.now)
+        )
+        person = Person(
+            id=new_id(),
+            username=username,
+            given_name=draft.given_name.strip(),
+            family_name=draft.family_name.strip(),
+            birth_date=draft.birth_date,
+            email=draft.email,
+            sources=draft.sources,
+            contexts=with_primary(draft.contexts),
+        )
+        person_store.insert(uow.conn, [person], school_ids, uow.now)
+        record_person(uow, Operation.CREATE, person)
+        for c in person.contexts:
+            uow.record(
+                EntityType.CONTEXT,
+                Operation.CREATE,
+                context_entity_id(person.id, c),
+                [c.school_number],
+                context_state(person.id, c),
+            )
+    return person
+
+
+def record_person(uow: UnitOfWork, op: Operation, person: Person) -> None:
+    uow.record(EntityType.PERSON, op, person.id, person.school_numbers, person_state(person))
+
+
+def _load_for_write(uow: UnitOfWork, actor: Actor, ref: str | uuid.UUID) -> Person:
+    person = person_store.load_one(uow.conn, _resolve(uow.conn, ref))
+    if person is None:
+        raise NotFoundError(f"no person {ref}")
+    if not may_manage_schools(actor, person.school_numbers or {"*"}):
+        # Deny without telling whether the person exists elsewhere.
+        raise NotFoundError(f"no person {ref}")
+    return person
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PersonChanges:
+    given_name: str | None = None
+    family_name: str | None = None
+    birth_date: dt.date | None = None
+    email: str | None = None
+    username: str | None = None
+
+
+def update_person(
+    svc: Services,
+    actor: Actor,
+    ref: str | uuid.UUID,
+    changes: PersonChanges,
+    *,
+    expected_version: int | None = None,
+) -> Person:
+    with unit_of_work(svc.engine, actor.label, svc.clock()) as uow:
+        person = _load_for_write(uow, actor, ref)
+        if expected_version is not None and expected_version != person.version:
+            raise StaleWriteError(f"person {person.id} is at version {person.version}")
+        values = {k: v for k, v in dataclasses.asdict(changes).items() if v is not None}
+        if "username" in values and values["username"] != person.username:
+            if not usernames.is_valid_username(values["username"]):
+                raise ValidationError(f"invalid username {values['username']!r}", field="username")
+            if person_store.is_username_taken(uow.conn, values["username"], uow.now):
+                raise ConflictError(f"username {values['username']} is taken")
+        updated = dataclasses.replace(person, **values, version=person.version + 1)
+        _check_names(updated.given_name, updated.family_name)
+        if updated == dataclasses.replace(person, version=person.version + 1):
+            return person  # nothing changed: no write, no log record
+        person_store.update(uow.conn, updated, uow.now, expected_version=person.version)
+        record_person(uow, Operation.UPDATE, updated)
+    return updated
+
+
+def disable_person(svc: Services, actor: Actor, ref: str | uuid.UUID) -> Person:
+    with unit_of_work(svc.engine, actor.label, svc.clock()) as uow:
+        person = _load_for_write(uow, actor, ref)
+        if person.state is LifecycleState.DISABLED:
+            return person
+        updated = disabled(person, uow.now, svc)
+        person_store.update(uow.conn, updated, uow.now, expected_version=person.version)
+        record_person(uow, Operation.UPDATE, updated)
+    return updated
+
+
+def disabled(person: Person, now: dt.datetime, svc: Services) -> Person:
+    """The person as disabled now, due for deletion after the grace period of their roles."""
+    return dataclasses.replace(
+        person,
+        state=LifecycleState.DISABLED,
+        disabled_at=now,
+        delete_after=lifecycle.delete_after(now, set(person.roles), svc.settings.grace),
+        version=person.version + 1,
+    )
+
+
+def enable_person(svc: Services, actor: Actor, ref: str | uuid.UUID) -> Person:
+    with unit_of_work(svc.engine, actor.label, svc.clock()) as uow:
+        person = _load_for_write(uow, actor, ref)
+        if person.state is LifecycleState.ACTIVE:
+            return person
+        updated = dataclasses.replace(
+            person,
+            state=LifecycleState.ACTIVE,
+            disabled_at=None,
+            delete_after=None,
+            version=person.version + 1,
+        )
+        person_store.update(uow.conn, updated, uow.now, expected_version=person.version)
+        record_person(uow, Operation.UPDATE, updated)
+    return updated
+
+
+def delete_persons_now(uow: UnitOfWork, people: Sequence[Person]) -> None:
+    """Remove persons for good: rows go, the username is quarantined for a year, the log
+    keeps a tombstone (id, username, state) and no other personal data."""
+    person_store.delete(uow.conn, [p.id for p in people])
+    person_store.retire_usernames(
+        uow.conn, [p.username for p in people], lifecycle.username_free_after(uow.now)
+    )
+    for p in people:
+        uow.record(
+            EntityType.PERSON,
+            Operation.DELETE,
+            p.id,
+            p.school_numbers,
+            {"id": str(p.id), "username": p.username, "state": LifecycleState.DELETED.value},
+        )
+
+
+def delete_person(svc: Services, actor: Actor, ref: str | uuid.UUID) -> Person:
+    with unit_of_work(svc.engine, actor.label, svc.clock()) as uow:
+        person = _load_for_write(uow, actor, ref)
+        delete_persons_now(uow, [person])
+    return person
+
+
+def add_context(svc: Services, actor: Actor, ref: str | uuid.UUID, context: Context) -> Person:
+    if not may_manage_schools(actor, {context.school_number}):
+        raise PermissionDeniedError(f"not allowed to manage school {context.school_number}")
+    with unit_of_work(svc.engine, actor.label, svc.clock()) as uow:
+        person = person_store.load_one(uow.conn, _resolve(uow.conn, ref))
+        if person is None:
+            raise NotFoundError(f"no person {ref}")
+        if any(
+            c.school_number == context.school_number and c.role == context.role
+            for c in person.contexts
+        ):
+            return person
+        school_ids = school_store.ids_by_number(uow.conn)
+        if context.school_number not in school_ids:
+            raise NotFoundError(f"no school {context.school_number}")
+        new = dataclasses.replace(context, primary=not person.contexts or context.primary)
+        person_store.add_contexts(uow.conn, [(person.id, new)], school_ids)
+        contexts = (*person.contexts, new)
+        if new.primary and person.contexts:
+            person_store.set_primary(uow.conn, person.id, new, school_ids)
+            contexts = tuple(dataclasses.replace(c, primary=c is new) for c in contexts)
+        updated = dataclasses.replace(person, contexts=contexts)
+        if updated.state is LifecycleState.DISABLED and updated.disabled_at is not None:
+            # Back within the grace period: the same account comes back.
+            updated = dataclasses.replace(
+                updated, state=LifecycleState.ACTIVE, disabled_at=None, delete_after=None
+            )
+        updated = dataclasses.replace(updated, version=person.version + 1)
+        person_store.update(uow.conn, updated, uow.now, expected_version=person.version)
+        uow.record(
+            EntityType.CONTEXT,
+            Operation.CREATE,
+            context_entity_id(person.id, new),
+            [new.school_number],
+            context_state(person.id, new),
+        )
+        record_person(uow, Operation.UPDATE, updated)
+    return updated
+
+
+def remove_context(svc: Services, actor: Actor, ref: str | uuid.UUID, context: Context) -> Person:
+    """Take a role at a school away; with no context left the person is disabled at once."""
+    if not may_manage_schools(actor, {context.school_number}):
+        raise PermissionDeniedError(f"not allowed to manage school {context.school_number}")
+    with unit_of_work(svc.engine, actor.label, svc.clock()) as uow:
+        person = person_store.load_one(uow.conn, _resolve(uow.conn, ref))
+        if person is None:
+            raise NotFoundError(f"no person {ref}")
+        match = [
+            c
+            for c in person.contexts
+            if c.school_number == context.school_number and c.role == context.role
+        ]
+        if not match:
+            return person
+        school_ids = school_store.ids_by_number(uow.conn)
+        person_store.remove_contexts(uow.conn, [(person.id, match[0])], school_ids)
+        rest = tuple(c for c in person.contexts if c is not match[0])
+        if rest and match[0].primary:
+            rest = with_primary(rest)
+            person_store.set_primary(uow.conn, person.id, rest[0], school_ids)
+        updated = dataclasses.replace(person, contexts=rest, version=person.version + 1)
+        if not rest:
+            updated = disabled(dataclasses.replace(person, contexts=()), uow.now, svc)
+            # Grace period by the roles the person had, not by none.
+            updated = dataclasses.replace(
+                updated,
+                delete_after=lifecycle.delete_after(uow.now, set(person.roles), svc.settings.grace),
+            )
+        person_store.update(uow.conn, updated, uow.now, expected_version=person.version)
+        uow.record(
+            EntityType.CONTEXT,
+            Operation.DELETE,
+            context_entity_id(person.id, match[0]),
+            [context.school_number],
+            context_state(person.id, match[0]),
+        )
+        record_person(uow, Operation.UPDATE, updated)
+    return updated
+
+
+def run_lifecycle(svc: Services, actor: Actor) -> list[Person]:
+    """Delete everyone whose grace period has run out. Safe to run from cron at any time."""
+    with unit_of_work(svc.engine, actor.label, svc.clock()) as uow:
+        due = person_store.due_for_deletion(uow.conn, uow.now.date())
+        people = list(person_store.load(uow.conn, due).values())
+        delete_persons_now(uow, people)
+    return people

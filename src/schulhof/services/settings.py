@@ -1,0 +1,61 @@
+"""Settings an authority may change (file `schulhof.toml` or defaults)."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from schulhof.domain.errors import ConfigurationError
+from schulhof.domain.lifecycle import GracePeriods
+from schulhof.domain.model import Role
+
+DEFAULT_TEMPLATE = "{given}.{family}"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    username_templates: dict[Role, str] = field(default_factory=dict)
+    grace: GracePeriods = field(default_factory=GracePeriods)
+    # Import guard: a full export may not disable more than this share of people at once.
+    guard_school_share: float = 0.10
+    guard_authority_share: float = 0.02
+    keep_source_usernames: bool = False
+
+    def template_for(self, role: Role | None) -> str:
+        if role is None:
+            return DEFAULT_TEMPLATE
+        return self.username_templates.get(role, DEFAULT_TEMPLATE)
+
+
+def load_settings(path: Path | None) -> Settings:
+    """Read a TOML settings file; a missing default file means defaults."""
+    if path is None or not path.exists():
+        return Settings()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigurationError(f"{path}: {exc}") from exc
+    templates: dict[Role, str] = {}
+    for role, template in data.get("usernames", {}).get("templates", {}).items():
+        try:
+            templates[Role(role)] = str(template)
+        except ValueError as exc:
+            raise ConfigurationError(
+                f"{path}: [usernames.templates] unknown role {role!r}"
+            ) from exc
+    life = data.get("lifecycle", {})
+    guard = data.get("import", {})
+    try:
+        return Settings(
+            username_templates=templates,
+            grace=GracePeriods(
+                student=int(life.get("student_grace_days", 90)),
+                staff=int(life.get("staff_grace_days", 180)),
+            ),
+            guard_school_share=float(guard.get("guard_school_percent", 10)) / 100,
+            guard_authority_share=float(guard.get("guard_authority_percent", 2)) / 100,
+            keep_source_usernames=bool(guard.get("keep_source_usernames", False)),
+        )
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"{path}: {exc}") from exc

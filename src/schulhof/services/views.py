@@ -1,0 +1,65 @@
+"""Read models the faces show: a person with their classes, a group with its size.
+
+`as_dict` is the one JSON shape of a person, shared by `users list --json` and the API.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from schulhof.domain.model import Group, Person
+
+
+@dataclass(frozen=True, slots=True)
+class PersonView:
+    person: Person
+    classes: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        p = self.person
+        return {
+            "id": str(p.id),
+            "username": p.username,
+            "given_name": p.given_name,
+            "family_name": p.family_name,
+            "birth_date": p.birth_date.isoformat() if p.birth_date else None,
+            "email": p.email,
+            "state": p.state.value,
+            "disabled_at": p.disabled_at.isoformat() if p.disabled_at else None,
+            "delete_after": p.delete_after.isoformat() if p.delete_after else None,
+            "schools": list(p.school_numbers),
+            "roles": [r.value for r in p.roles],
+            "contexts": [
+                {"school": c.school_number, "role": c.role.value, "primary": c.primary}
+                for c in p.contexts
+            ],
+            "classes": list(self.classes),
+            "sources": [{"system": s.system, "id": s.source_id} for s in p.sources],
+            "version": p.version,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class GroupView:
+    group: Group
+    members: int
+
+    def as_dict(self) -> dict[str, Any]:
+        g = self.group
+        return {
+            "id": str(g.id),
+            "school": g.school_number,
+            "kind": g.kind.value,
+            "name": g.name,
+            "members": self.members,
+            "sources": [{"system": s.system, "id": s.source_id} for s in g.sources],
+        }
+
+
+def parse_id(raw: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        return None

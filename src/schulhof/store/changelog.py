@@ -1,0 +1,122 @@
+"""Appending to and reading the change log.
+
+Guarantee: a reader that asks for "records after seq N" never misses one. Sequence numbers
+come from the `counters` row 'change_log', taken with `UPDATE … RETURNING` as the last step
+before commit. The row lock is held until the transaction ends, so a second writer waits
+until the first has committed (or rolled back, which also returns its numbers). Hence
+seq order is commit order and numbers have no gaps: a reader that has seen N has seen
+everything up to N. On SQLite, BEGIN IMMEDIATE serialises writers anyway.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from schulhof.domain.changes import ChangeRecord, EntityType, Operation
+from schulhof.store.tables import change_log, change_log_scope, counters
+
+
+@dataclass(frozen=True, slots=True)
+class PendingChange:
+    entity: EntityType
+    op: Operation
+    entity_id: uuid.UUID
+    schools: tuple[str, ...]
+    state: dict[str, Any]
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, uuid.UUID | dt.date | dt.datetime):
+        return str(value) if isinstance(value, uuid.UUID) else value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def encode_state(state: dict[str, Any]) -> str:
+    return json.dumps(state, default=_json_default, separators=(",", ":"), ensure_ascii=False)
+
+
+def append(
+    conn: sa.Connection, changes: Sequence[PendingChange], actor: str, at: dt.datetime
+) -> int:
+    """Write `changes` with consecutive sequence numbers; returns the last one (0 if none)."""
+    if not changes:
+        return 0
+    last: int = conn.execute(
+        sa.update(counters)
+        .where(counters.c.name == "change_log")
+        .values(value=counters.c.value + len(changes))
+        .returning(counters.c.value)
+    ).scalar_one()
+    first = last - len(changes) + 1
+    rows: list[dict[str, object]] = []
+    scope_rows: list[dict[str, object]] = []
+    for offset, change in enumerate(changes):
+        seq = first + offset
+        rows.append(
+            {
+                "seq": seq,
+                "at": at,
+                "actor": actor,
+                "entity": change.entity.value,
+                "op": change.op.value,
+                "entity_id": change.entity_id,
+                "schools": json.dumps(list(change.schools)),
+                "state": encode_state(change.state),
+            }
+        )
+        scope_rows.extend({"school_number": nr, "seq": seq} for nr in set(change.schools))
+    conn.execute(sa.insert(change_log), rows)
+    if scope_rows:
+        conn.execute(sa.insert(change_log_scope), scope_rows)
+    return last
+
+
+def last_seq(conn: sa.Connection) -> int:
+    value: int = conn.execute(
+        sa.select(counters.c.value).where(counters.c.name == "change_log")
+    ).scalar_one()
+    return value
+
+
+def read_after(
+    conn: sa.Connection,
+    after: int,
+    *,
+    school: str | None = None,
+    limit: int = 1000,
+    entity_id: uuid.UUID | None = None,
+) -> list[ChangeRecord]:
+    """Records with seq > `after`, in order; for one school: those that concern it."""
+    query = sa.select(change_log).where(change_log.c.seq > after)
+    if school is not None:
+        query = query.join(change_log_scope, change_log_scope.c.seq == change_log.c.seq).where(
+            change_log_scope.c.school_number == school
+        )
+    if entity_id is not None:
+        query = query.where(change_log.c.entity_id == entity_id)
+    query = query.order_by(change_log.c.seq).limit(limit)
+    return [
+        ChangeRecord(
+            seq=row.seq,
+            at=_aware(row.at),
+            actor=row.actor,
+            entity=EntityType(row.entity),
+            op=Operation(row.op),
+            entity_id=row.entity_id,
+            schools=tuple(json.loads(row.schools)),
+            state=json.loads(row.state),
+        )
+        for row in conn.execute(query)
+    ]
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    # SQLite hands back naive datetimes; everything is stored in UTC.
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

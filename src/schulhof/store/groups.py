@@ -1,0 +1,154 @@
+"""Queries and writes for groups (classes, courses, workgroups) and memberships."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from schulhof.domain.model import Group, GroupKind, MemberRole, Membership, SourceLink
+from schulhof.store.persons import chunks
+from schulhof.store.tables import group_sources, groups, memberships, schools
+
+
+def _select() -> sa.Select[Any]:
+    return sa.select(groups, schools.c.number.label("school_number")).join(
+        schools, schools.c.id == groups.c.school_id
+    )
+
+
+def _to_groups(conn: sa.Connection, rows: list[Any]) -> list[Group]:
+    links: dict[uuid.UUID, list[SourceLink]] = defaultdict(list)
+    ids = [r.id for r in rows]
+    for part in chunks(ids):
+        for r in conn.execute(sa.select(group_sources).where(group_sources.c.group_id.in_(part))):
+            links[r.group_id].append(SourceLink(r.system, r.source_id))
+    return [
+        Group(r.id, r.school_number, GroupKind(r.kind), r.name, tuple(links[r.id])) for r in rows
+    ]
+
+
+def load_all(
+    conn: sa.Connection, *, school: str | None = None, kind: GroupKind | None = None
+) -> list[Group]:
+    query = _select()
+    if school is not None:
+        query = query.where(schools.c.number == school)
+    if kind is not None:
+        query = query.where(groups.c.kind == kind.value)
+    rows = list(conn.execute(query.order_by(schools.c.number, groups.c.kind, groups.c.name)))
+    return _to_groups(conn, rows)
+
+
+def load_one(conn: sa.Connection, group_id: uuid.UUID) -> Group | None:
+    rows = list(conn.execute(_select().where(groups.c.id == group_id)))
+    found = _to_groups(conn, rows)
+    return found[0] if found else None
+
+
+def insert(
+    conn: sa.Connection, items: Sequence[Group], school_ids: dict[str, uuid.UUID], now: dt.datetime
+) -> None:
+    if not items:
+        return
+    conn.execute(
+        sa.insert(groups),
+        [
+            {
+                "id": g.id,
+                "school_id": school_ids[g.school_number],
+                "kind": g.kind.value,
+                "name": g.name,
+                "created_at": now,
+            }
+            for g in items
+        ],
+    )
+    links = [
+        {"system": s.system, "source_id": s.source_id, "group_id": g.id}
+        for g in items
+        for s in g.sources
+    ]
+    if links:
+        conn.execute(sa.insert(group_sources), links)
+
+
+def rename(conn: sa.Connection, group_id: uuid.UUID, name: str) -> None:
+    conn.execute(sa.update(groups).where(groups.c.id == group_id).values(name=name))
+
+
+def delete(conn: sa.Connection, ids: Sequence[uuid.UUID]) -> None:
+    for part in chunks(list(ids)):
+        conn.execute(sa.delete(memberships).where(memberships.c.group_id.in_(part)))
+        conn.execute(sa.delete(group_sources).where(group_sources.c.group_id.in_(part)))
+        conn.execute(sa.delete(groups).where(groups.c.id.in_(part)))
+
+
+def members(conn: sa.Connection, group_ids: Sequence[uuid.UUID] | None = None) -> list[Membership]:
+    query = sa.select(memberships)
+    result: list[Membership] = []
+    if group_ids is None:
+        parts: list[Sequence[uuid.UUID] | None] = [None]
+    else:
+        parts = list(chunks(list(group_ids)))
+    for part in parts:
+        q = query if part is None else query.where(memberships.c.group_id.in_(part))
+        result.extend(
+            Membership(r.group_id, r.person_id, MemberRole(r.role), r.homeroom_teacher)
+            for r in conn.execute(q)
+        )
+    return result
+
+
+def memberships_of(conn: sa.Connection, person_id: uuid.UUID) -> list[Membership]:
+    return [
+        Membership(r.group_id, r.person_id, MemberRole(r.role), r.homeroom_teacher)
+        for r in conn.execute(sa.select(memberships).where(memberships.c.person_id == person_id))
+    ]
+
+
+def add_members(conn: sa.Connection, items: Sequence[Membership]) -> None:
+    if items:
+        conn.execute(
+            sa.insert(memberships),
+            [
+                {
+                    "group_id": m.group_id,
+                    "person_id": m.person_id,
+                    "role": m.role.value,
+                    "homeroom_teacher": m.homeroom_teacher,
+                }
+                for m in items
+            ],
+        )
+
+
+def update_members(conn: sa.Connection, items: Sequence[Membership]) -> None:
+    if items:
+        conn.execute(
+            sa.update(memberships)
+            .where(
+                memberships.c.group_id == sa.bindparam("g"),
+                memberships.c.person_id == sa.bindparam("p"),
+            )
+            .values(role=sa.bindparam("r"), homeroom_teacher=sa.bindparam("h")),
+            [
+                {"g": m.group_id, "p": m.person_id, "r": m.role.value, "h": m.homeroom_teacher}
+                for m in items
+            ],
+        )
+
+
+def remove_members(conn: sa.Connection, items: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> None:
+    if items:
+        conn.execute(
+            sa.delete(memberships).where(
+                memberships.c.group_id == sa.bindparam("g"),
+                memberships.c.person_id == sa.bindparam("p"),
+            ),
+            [{"g": g, "p": p} for g, p in items],
+        )

@@ -1,0 +1,155 @@
+"""The relational schema. Alembic migrations in `store/migrations` create exactly this.
+
+Indexes follow the queries a city (52k people) and a state (1M) run: username, source link,
+school + role, group membership, name + birth date (import matching), change log by school.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+TS = sa.DateTime(timezone=True)
+
+schools = sa.Table(
+    "schools",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("number", sa.String(16), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
+school_sources = sa.Table(
+    "school_sources",
+    metadata,
+    sa.Column("system", sa.String(64), primary_key=True),
+    sa.Column("source_id", sa.String(255), primary_key=True),
+    sa.Column("school_id", sa.Uuid, sa.ForeignKey("schools.id"), nullable=False, index=True),
+)
+
+persons = sa.Table(
+    "persons",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False, unique=True),
+    sa.Column("given_name", sa.String(200), nullable=False),
+    sa.Column("family_name", sa.String(200), nullable=False),
+    sa.Column("birth_date", sa.Date, nullable=True),
+    sa.Column("email", sa.String(320), nullable=True),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("disabled_at", TS, nullable=True),
+    sa.Column("delete_after", sa.Date, nullable=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.Index("ix_persons_match", "family_name", "given_name", "birth_date"),
+    sa.Index("ix_persons_state_delete_after", "state", "delete_after"),
+    sa.Index("ix_persons_updated_at", "updated_at"),
+)
+
+person_sources = sa.Table(
+    "person_sources",
+    metadata,
+    sa.Column("system", sa.String(64), primary_key=True),
+    sa.Column("source_id", sa.String(255), primary_key=True),
+    sa.Column("person_id", sa.Uuid, sa.ForeignKey("persons.id"), nullable=False, index=True),
+)
+
+contexts = sa.Table(
+    "contexts",
+    metadata,
+    sa.Column("person_id", sa.Uuid, sa.ForeignKey("persons.id"), primary_key=True),
+    sa.Column("school_id", sa.Uuid, sa.ForeignKey("schools.id"), primary_key=True),
+    sa.Column("role", sa.String(16), primary_key=True),
+    sa.Column("is_primary", sa.Boolean, nullable=False),
+    sa.Index("ix_contexts_school_role", "school_id", "role"),
+)
+
+groups = sa.Table(
+    "groups",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("school_id", sa.Uuid, sa.ForeignKey("schools.id"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.UniqueConstraint("school_id", "kind", "name"),
+)
+
+group_sources = sa.Table(
+    "group_sources",
+    metadata,
+    sa.Column("system", sa.String(64), primary_key=True),
+    sa.Column("source_id", sa.String(255), primary_key=True),
+    sa.Column("group_id", sa.Uuid, sa.ForeignKey("groups.id"), nullable=False, index=True),
+)
+
+memberships = sa.Table(
+    "memberships",
+    metadata,
+    sa.Column("group_id", sa.Uuid, sa.ForeignKey("groups.id"), primary_key=True),
+    sa.Column("person_id", sa.Uuid, sa.ForeignKey("persons.id"), primary_key=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("homeroom_teacher", sa.Boolean, nullable=False),
+    sa.Index("ix_memberships_person", "person_id"),
+)
+
+guardian_links = sa.Table(
+    "guardian_links",
+    metadata,
+    sa.Column("guardian_id", sa.Uuid, sa.ForeignKey("persons.id"), primary_key=True),
+    sa.Column("student_id", sa.Uuid, sa.ForeignKey("persons.id"), primary_key=True),
+    sa.Index("ix_guardian_links_student", "student_id"),
+)
+
+# A deleted person's username is not given out again before `free_after` (365 days).
+retired_usernames = sa.Table(
+    "retired_usernames",
+    metadata,
+    sa.Column("username", sa.String(64), primary_key=True),
+    sa.Column("free_after", TS, nullable=False),
+)
+
+# Named counters. The row 'change_log' is the change log's sequence: taking numbers from it
+# locks the row until commit, which makes seq order equal commit order (see changelog.py).
+counters = sa.Table(
+    "counters",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False),
+)
+
+change_log = sa.Table(
+    "change_log",
+    metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("at", TS, nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("entity", sa.String(32), nullable=False),
+    sa.Column("op", sa.String(16), nullable=False),
+    sa.Column("entity_id", sa.Uuid, nullable=False),
+    sa.Column("schools", sa.Text, nullable=False),  # JSON array of school numbers
+    sa.Column("state", sa.Text, nullable=False),  # JSON object: the entity's new state
+    sa.Index("ix_change_log_entity_id", "entity_id"),
+    sa.Index("ix_change_log_at", "at"),
+)
+
+# One row per (school, record): "all records after N for school X" is an index range scan.
+change_log_scope = sa.Table(
+    "change_log_scope",
+    metadata,
+    sa.Column("school_number", sa.String(16), primary_key=True),
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+)
