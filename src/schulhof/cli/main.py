@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from schulhof.cli import changes, db, groups, schools, users
+from schulhof.cli import changes, db, groups, imports, lifecycle, review, schools, users
 from schulhof.cli.app import app
 
 app.add_typer(schools.cli, name="schools")
@@ -10,6 +10,9 @@ app.add_typer(users.cli, name="users")
 app.add_typer(groups.cli, name="groups")
 app.add_typer(changes.cli, name="changes")
 app.add_typer(db.cli, name="db")
+app.add_typer(imports.cli, name="import")
+app.add_typer(review.cli, name="review")
+app.add_typer(lifecycle.cli, name="lifecycle")
 
 
 def run() -> None:

@@ -109,12 +109,16 @@ class Feed:
     """Everything one import run read, ready to plan.
 
     `scope` is the set of school numbers this feed describes completely (for a FULL feed:
-    people of these schools missing from it lose their context there).
+    people of these schools missing from it lose their context there). `coverage` narrows
+    that per school to the roles whose files were present (a school-office folder with the
+    students' file but no staff file says nothing about the teachers); a school in `scope`
+    without an entry in `coverage` is complete for every role.
     """
 
     source: str  # "oneroster" or "sis"
     mode: FeedMode
     scope: set[str] = field(default_factory=set)
+    coverage: dict[str, frozenset[Role]] = field(default_factory=dict)
     schools: list[SchoolRecord] = field(default_factory=list)
     persons: list[PersonRecord] = field(default_factory=list)
     groups: list[GroupRecord] = field(default_factory=list)

@@ -21,7 +21,7 @@ from sqlalchemy.exc import ArgumentError
 from schulhof.domain.errors import ConfigurationError
 
 DEFAULT_URL = "sqlite:///schulhof.sqlite"
-_WRITE = "schulhof_write"
+WRITE_OPTION = "schulhof_write"
 
 
 def database_url(explicit: str | None = None) -> str:
@@ -68,7 +68,7 @@ def _tune_sqlite(engine: sa.Engine) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
-        writer = conn.get_execution_options().get(_WRITE, False)
+        writer = conn.get_execution_options().get(WRITE_OPTION, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
 
@@ -80,7 +80,7 @@ def is_sqlite(engine: sa.Engine) -> bool:
 def write_connection(engine: sa.Engine) -> Iterator[sa.Connection]:
     """A connection in a write transaction: committed when the block ends, rolled back on error."""
     with engine.connect() as conn:
-        conn = conn.execution_options(**{_WRITE: True})
+        conn = conn.execution_options(**{WRITE_OPTION: True})
         with conn.begin():
             yield conn
 

@@ -152,3 +152,11 @@ def remove_members(conn: sa.Connection, items: Sequence[tuple[uuid.UUID, uuid.UU
             ),
             [{"g": g, "p": p} for g, p in items],
         )
+
+
+def add_sources(conn: sa.Connection, links: Sequence[tuple[uuid.UUID, SourceLink]]) -> None:
+    if links:
+        conn.execute(
+            sa.insert(group_sources),
+            [{"system": s.system, "source_id": s.source_id, "group_id": gid} for gid, s in links],
+        )

@@ -153,3 +153,29 @@ change_log_scope = sa.Table(
     sa.Column("school_number", sa.String(16), primary_key=True),
     sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
 )
+
+# Near matches on import wait here for a person to decide (never merged silently).
+review_items = sa.Table(
+    "review_items",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.Column("record_key", sa.String(300), nullable=False),
+    sa.Column("record", sa.Text, nullable=False),  # JSON: the source record and its origin
+    sa.Column("candidates", sa.Text, nullable=False),  # JSON: person ids
+    sa.Column("reason", sa.String(300), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("decided_by", sa.String(200), nullable=True),
+    sa.Column("decided_at", TS, nullable=True),
+    sa.Column("person_id", sa.Uuid, nullable=True),
+    sa.Index("ix_review_items_status_key", "status", "record_key"),
+)
+
+# "This record is not that person": remembered so the next import does not ask again.
+review_rejections = sa.Table(
+    "review_rejections",
+    metadata,
+    sa.Column("record_key", sa.String(300), primary_key=True),
+    sa.Column("person_id", sa.Uuid, primary_key=True),
+)

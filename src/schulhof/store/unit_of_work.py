@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from schulhof.domain.changes import EntityType, Operation
 from schulhof.store import changelog
-from schulhof.store.database import write_connection
+from schulhof.store.database import WRITE_OPTION
 
 
 class UnitOfWork:
@@ -27,6 +27,12 @@ class UnitOfWork:
         self.now = now
         self._changes: list[changelog.PendingChange] = []
         self.last_seq = 0
+        self.aborted = False
+
+    def abort(self) -> None:
+        """End the transaction without writing anything (dry runs, held imports)."""
+        self.aborted = True
+        self._changes = []
 
     def record(
         self,
@@ -52,7 +58,17 @@ class UnitOfWork:
 
 @contextmanager
 def unit_of_work(engine: sa.Engine, actor: str, now: dt.datetime) -> Iterator[UnitOfWork]:
-    with write_connection(engine) as conn:
+    with engine.connect() as conn:
+        conn = conn.execution_options(**{WRITE_OPTION: True})
+        tx = conn.begin()
         uow = UnitOfWork(conn, actor, now)
-        yield uow
-        uow.flush_log()
+        try:
+            yield uow
+            if uow.aborted:
+                tx.rollback()
+            else:
+                uow.flush_log()
+                tx.commit()
+        except BaseException:
+            tx.rollback()
+            raise
