@@ -1,0 +1,210 @@
+"""`schulhof demo`: generate the demo city and import it, to try Schulhof with no data of
+one's own.
+
+The city goes through the same pipeline as a real OneRoster export (written to a
+temporary folder, read, planned, applied), so what the demo shows is what an import does.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlalchemy.engine import make_url
+
+from schulhof.access.actors import system
+from schulhof.cli.app import handle_errors, state
+from schulhof.cli.output import console, errors
+from schulhof.demo.city import KINDS, City, Person
+from schulhof.demo.generator import generate_city, write_oneroster
+from schulhof.demo.names import NameOrigin
+from schulhof.domain.model import Role
+from schulhof.importers.oneroster import read_oneroster
+from schulhof.importers.pipeline import import_feed
+from schulhof.importers.records import Feed
+from schulhof.importers.report import ImportReport
+from schulhof.services import persons as person_service
+from schulhof.services import schools as school_service
+from schulhof.services.runtime import Services
+from schulhof.store.persons import PersonFilter
+
+_STAGES = {"plan": "Planning the import", "apply": "Writing to the directory"}
+# Counts of the import summary that mean "something changed".
+_CHANGES = (
+    "created",
+    "updated",
+    "moved",
+    "disabled",
+    "enabled",
+    "schools_created",
+    "groups_created",
+)
+
+
+@handle_errors
+def demo(
+    ctx: typer.Context,
+    schools: Annotated[int, typer.Option(min=1, help="Number of schools.")] = 99,
+    students: Annotated[int, typer.Option(min=0, help="Number of students.")] = 47_000,
+    teachers: Annotated[int, typer.Option(min=1, help="Number of teachers.")] = 5_000,
+    seed: Annotated[int, typer.Option(help="Another seed gives another city.")] = 1,
+) -> None:
+    """Fill the directory with a generated demo city (never use it for real data)."""
+    svc = state(ctx).services()
+    started = time.perf_counter()
+    city = generate_city(schools=schools, students=students, teachers=teachers, seed=seed)
+    present = _present_schools(svc, city)
+    if present:
+        console.print(
+            f"The directory already holds {present} of the demo city's {len(city.schools)} "
+            "schools: importing it again (there should be nothing to do).",
+            highlight=False,
+        )
+    with tempfile.TemporaryDirectory(prefix="schulhof-demo-") as tmp:
+        write_oneroster(Path(tmp), city)
+        generated = time.perf_counter() - started
+        feed = read_oneroster(Path(tmp))
+        report = _import(svc, feed)
+    imported = time.perf_counter() - started - generated
+    if not report.applied and (report.errors or report.held):
+        _fail(report)
+    _show_city(city)
+    _show_import(report, generated, imported)
+    _show_next(ctx, svc, city, report)
+
+
+def _present_schools(svc: Services, city: City) -> int:
+    numbers = {s.number for s in school_service.list_schools(svc)}
+    return sum(1 for s in city.schools if s.number in numbers)
+
+
+def _import(svc: Services, feed: Feed) -> ImportReport:
+    actor = system("demo")
+    if not sys.stderr.isatty():
+        return import_feed(svc, actor, feed, dry_run=False, approve=True)
+    with errors.status("Importing the demo city") as status:
+        return import_feed(
+            svc,
+            actor,
+            feed,
+            dry_run=False,
+            approve=True,
+            progress=lambda stage: status.update(_STAGES.get(stage, stage)),
+        )
+
+
+def _fail(report: ImportReport) -> None:
+    for e in report.errors[:20]:
+        errors.print(f"{e.file}:{e.line}: {e.field}: {e.message}", markup=False, highlight=False)
+    for reason in report.held_reasons:
+        errors.print(f"held: {reason}", markup=False, highlight=False)
+    errors.print("The demo city could not be imported; nothing was written.", markup=False)
+    raise typer.Exit(1)
+
+
+def _show_city(city: City) -> None:
+    students: dict[str, int] = {}
+    for p in city.students:
+        students[p.schools[0].number] = students.get(p.schools[0].number, 0) + 1
+    table = Table(title=f"{city.name} (seed {city.seed})", title_justify="left")
+    for column in ("Schulform", "Schools", "Students", "Grades"):
+        table.add_column(column, justify="left" if column == "Schulform" else "right")
+    by_type = city.schools_by_type()
+    for kind in KINDS:
+        if kind.type not in by_type:
+            continue
+        count = sum(students.get(s.number, 0) for s in city.schools if s.kind is kind)
+        table.add_row(
+            f"{kind.label} ({kind.type.value})",
+            f"{by_type[kind.type]:,}",
+            f"{count:,}",
+            f"{kind.first_grade}–{kind.last_grade}",
+        )
+    console.print(table)
+    s = city.summary()
+    two = sum(1 for t in city.teachers if len(t.schools) > 1)
+    console.print(
+        f"People: {s['students']:,} students, {s['teachers']:,} teachers ({two} at two schools)\n"
+        f"Groups: {s['classes']:,} classes, {s['courses']:,} courses, "
+        f"{s['workgroups']:,} workgroups (AG)",
+        highlight=False,
+    )
+
+
+def _show_import(report: ImportReport, generated: float, imported: float) -> None:
+    s = report.summary()
+    changed = {k: s[k] for k in _CHANGES if s.get(k)}
+    if changed:
+        made = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in changed.items())
+        console.print(f"Import: {made}; memberships +{s['memberships_added']:,}", highlight=False)
+    else:
+        console.print(
+            f"Import: nothing to do ({s['unchanged']:,} people unchanged)", highlight=False
+        )
+    console.print(
+        f"Time: generated in {generated:.1f} s, imported in {imported:.1f} s", highlight=False
+    )
+
+
+def _show_next(ctx: typer.Context, svc: Services, city: City, report: ImportReport) -> None:
+    db = state(ctx).db
+    prefix = ["schulhof"]
+    if db and make_url(db).password is None:
+        prefix += ["--db", db]
+
+    def command(*args: str) -> str:
+        return shlex.join([*prefix, *args])
+
+    first = city.schools[0].number
+    grouped = next((s.number for s in city.schools if s.kind.last_grade > 4), first)
+    lines = [command("users", "list", "--school", first, "--role", "teacher")]
+    username = _example_username(svc, city, report)
+    if username:
+        lines.append(command("users", "show", username))
+    lines += [
+        command("changes", "list", "--after", "0", "--school", first, "--limit", "5"),
+        command("groups", "list", "--school", grouped),
+        command("users", "list", "--search", "ß", "--limit", "10"),
+    ]
+    console.print("\n[bold]What to try next[/bold]")
+    for line in lines:
+        console.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _example_username(svc: Services, city: City, report: ImportReport) -> str | None:
+    """The username of a student with a name that is hard to make a login of."""
+    person = _hard_name(city)
+    if person is None:
+        return None
+    school = person.schools[0].number
+    for account in report.plan.created:
+        if (account.given_name, account.family_name, account.school) == (
+            person.given_name,
+            person.family_name,
+            school,
+        ):
+            return account.username
+    # Imported before: find the account by its OneRoster link.
+    found = person_service.list_persons(svc, PersonFilter(school=school, role=Role.STUDENT))
+    for view in found:
+        if any(link.source_id == person.sourced_id for link in view.person.sources):
+            return view.person.username
+    return None
+
+
+def _hard_name(city: City) -> Person | None:
+    """A Vietnamese name if there is one (Nguyễn, Đức), else one with an umlaut or ß."""
+    vietnamese = next((p for p in city.students if p.origin is NameOrigin.VIETNAMESE), None)
+    if vietnamese is not None:
+        return vietnamese
+    umlauts = set("äöüÄÖÜß")
+    return next(
+        (p for p in city.people() if umlauts & set(p.given_name + p.family_name)),
+        city.students[0] if city.students else None,
+    )
