@@ -114,6 +114,14 @@ class _Reader:
                 )
             )  # fmt: skip
         self.feed.scope = complete
+        # A school is complete only for the roles whose files were read: a lone students'
+        # file says nothing about the teachers.
+        covered: dict[str, set[Role]] = {}
+        for (kind_name, school), _ in found.items():
+            kind = kinds[kind_name][1]
+            roles = {kind.role} if kind.role else set(kind.role_values.values())
+            covered.setdefault(school, set()).update(roles)
+        self.feed.coverage = {nr: frozenset(covered.get(nr, ())) for nr in complete}
         return self.feed
 
     def _match(self, inputs: Inputs) -> dict[tuple[str, str], str]:
