@@ -15,7 +15,12 @@ SCHULHOF = str(Path(sys.executable).parent / "schulhof")
 def run(db_url: str, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SCHULHOF_DB": db_url, "COLUMNS": "200"}
     return subprocess.run(
-        [SCHULHOF, *args], env=env, capture_output=True, text=True, input=input, timeout=300,
+        [SCHULHOF, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        input=input,
+        timeout=300,
         check=False,
     )
 

@@ -34,7 +34,7 @@ def _writer(svc: Services, n: int, errors: list[BaseException]) -> None:
                     uow.record(
                         EntityType.SCHOOL,
                         Operation.UPDATE,
-                        uuid.uuid4(),
+                        str(uuid.uuid4()),
                         [f"9{n:04d}"],
                         {"writer": n, "tx": i, "k": k},
                     )

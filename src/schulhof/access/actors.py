@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import uuid
 from dataclasses import dataclass
 
 
@@ -21,7 +20,7 @@ class Actor:
     kind: ActorKind
     name: str
     schools: frozenset[str] = frozenset()
-    person_id: uuid.UUID | None = None
+    person_id: str | None = None
 
     @property
     def label(self) -> str:

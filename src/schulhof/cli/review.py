@@ -18,9 +18,9 @@ from schulhof.services import review as review_service
 cli = typer.Typer(help="Import matches waiting for a decision.", no_args_is_help=True)
 
 
-def _id(raw: str, field: str) -> uuid.UUID:
+def _id(raw: str, field: str) -> str:
     try:
-        return uuid.UUID(raw)
+        return str(uuid.UUID(raw))
     except ValueError as exc:
         raise ValidationError(f"not an id: {raw!r}", field=field) from exc
 

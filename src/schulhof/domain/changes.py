@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +34,7 @@ class ChangeRecord:
     actor: str
     entity: EntityType
     op: Operation
-    entity_id: uuid.UUID
+    entity_id: str
     schools: tuple[str, ...]
     state: dict[str, Any]
 

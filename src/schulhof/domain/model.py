@@ -52,8 +52,11 @@ class SchoolType(enum.StrEnum):
     OTHER = "OTHER"
 
 
-def new_id() -> uuid.UUID:
-    return uuid.uuid4()
+EntityId = str  # a UUID in its canonical text form
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +70,7 @@ class SourceLink:
 
 @dataclass(frozen=True, slots=True)
 class School:
-    id: uuid.UUID
+    id: str
     number: str
     name: str
     type: SchoolType = SchoolType.OTHER
@@ -85,7 +88,7 @@ class Context:
 
 @dataclass(frozen=True, slots=True)
 class Person:
-    id: uuid.UUID
+    id: str
     username: str
     given_name: str
     family_name: str
@@ -112,7 +115,7 @@ class Person:
 
 @dataclass(frozen=True, slots=True)
 class Group:
-    id: uuid.UUID
+    id: str
     school_number: str
     kind: GroupKind
     name: str
@@ -121,16 +124,16 @@ class Group:
 
 @dataclass(frozen=True, slots=True)
 class Membership:
-    group_id: uuid.UUID
-    person_id: uuid.UUID
+    group_id: str
+    person_id: str
     role: MemberRole
     homeroom_teacher: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class GuardianLink:
-    guardian_id: uuid.UUID
-    student_id: uuid.UUID
+    guardian_id: str
+    student_id: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,6 @@ plans school by school on the same structure.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 
 from schulhof.domain.model import Group, Membership, Person, School
@@ -14,20 +13,20 @@ from schulhof.domain.model import Group, Membership, Person, School
 
 @dataclass(slots=True)
 class PendingReview:
-    id: uuid.UUID
-    candidates: tuple[uuid.UUID, ...]
+    id: str
+    candidates: tuple[str, ...]
 
 
 @dataclass(slots=True)
 class Snapshot:
     schools: dict[str, School] = field(default_factory=dict)  # by number
     school_by_source: dict[tuple[str, str], str] = field(default_factory=dict)
-    persons: dict[uuid.UUID, Person] = field(default_factory=dict)
-    person_by_source: dict[tuple[str, str], uuid.UUID] = field(default_factory=dict)
-    groups: dict[uuid.UUID, Group] = field(default_factory=dict)
-    group_by_source: dict[tuple[str, str], uuid.UUID] = field(default_factory=dict)
-    memberships: dict[tuple[uuid.UUID, uuid.UUID], Membership] = field(default_factory=dict)
+    persons: dict[str, Person] = field(default_factory=dict)
+    person_by_source: dict[tuple[str, str], str] = field(default_factory=dict)
+    groups: dict[str, Group] = field(default_factory=dict)
+    group_by_source: dict[tuple[str, str], str] = field(default_factory=dict)
+    memberships: dict[tuple[str, str], Membership] = field(default_factory=dict)
     taken_usernames: set[str] = field(default_factory=set)
     pending_reviews: dict[str, PendingReview] = field(default_factory=dict)  # by record key
-    rejections: set[tuple[str, uuid.UUID]] = field(default_factory=set)
+    rejections: set[tuple[str, str]] = field(default_factory=set)
     last_seq: int = 0

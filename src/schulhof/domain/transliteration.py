@@ -31,6 +31,7 @@ the table entry, not the code, if that decision is revisited.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import Final
@@ -168,6 +169,7 @@ _SPECIAL: Final[dict[str, str]] = {
 _SEPARATOR_RUN: Final[re.Pattern[str]] = re.compile("[ -]+")
 
 
+@functools.lru_cache(maxsize=65536)  # names repeat a lot: a city has ~300 given names
 def fold(text: str) -> str:
     """Return `text` as lowercase ASCII letters and digits, with " " and "-" as separators."""
     # NFC first so that a decomposed "a" + U+0308 meets the German rule as "ä".

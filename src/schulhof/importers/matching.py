@@ -8,7 +8,6 @@ names with a birth date one typo away — never merged, only offered for review.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -40,9 +39,9 @@ class PersonIndex:
     """Lookups over the directory's people, built once per import."""
 
     def __init__(self, people: Iterable[Person]) -> None:
-        self.exact: dict[ExactKey, list[uuid.UUID]] = defaultdict(list)
-        self.folded: dict[ExactKey, list[uuid.UUID]] = defaultdict(list)
-        self.by_names: dict[tuple[str, str], list[tuple[uuid.UUID, dt.date | None]]] = defaultdict(
+        self.exact: dict[ExactKey, list[str]] = defaultdict(list)
+        self.folded: dict[ExactKey, list[str]] = defaultdict(list)
+        self.by_names: dict[tuple[str, str], list[tuple[str, dt.date | None]]] = defaultdict(
             list
         )
         for p in people:
@@ -51,13 +50,13 @@ class PersonIndex:
             self.folded[folded_key(p.given_name, p.family_name, p.birth_date)].append(p.id)
             self.by_names[(key[0], key[1])].append((p.id, p.birth_date))
 
-    def exact_matches(self, given: str, family: str, birth: dt.date | None) -> list[uuid.UUID]:
+    def exact_matches(self, given: str, family: str, birth: dt.date | None) -> list[str]:
         if birth is None:  # without a birth date a name alone is no proof
             return []
         return list(self.exact.get(exact_key(given, family, birth), ()))
 
-    def near_matches(self, given: str, family: str, birth: dt.date | None) -> list[uuid.UUID]:
-        found: dict[uuid.UUID, None] = {}
+    def near_matches(self, given: str, family: str, birth: dt.date | None) -> list[str]:
+        found: dict[str, None] = {}
         exact = set(self.exact_matches(given, family, birth))
         for pid in self.folded.get(folded_key(given, family, birth), ()):
             if pid not in exact:

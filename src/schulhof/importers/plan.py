@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -104,18 +103,19 @@ class Planner:
         self.plan = ImportPlan(feed.source, feed.mode.value)
         self.batch = Batch()
         self.school_numbers: set[str] = set(snap.schools)
-        self.group_by_key: dict[SourceKey, uuid.UUID] = {}
-        self.groups_after: dict[uuid.UUID, Group] = {}
-        self.feed_groups: set[uuid.UUID] = set()
-        self.deleted_groups: set[uuid.UUID] = set()
-        self.pid_by_key: dict[SourceKey, uuid.UUID] = {}
-        self.wanted: dict[uuid.UUID, _Desired] = {}
-        self.new_ids: set[uuid.UUID] = set()
-        self.protected: set[uuid.UUID] = set()
-        self.after: dict[uuid.UUID, Person] = {}
-        self.member_changes: dict[uuid.UUID, list[str]] = defaultdict(list)
+        self.group_by_key: dict[SourceKey, str] = {}
+        self.groups_after: dict[str, Group] = {}
+        self.feed_groups: set[str] = set()
+        self.deleted_groups: set[str] = set()
+        self.pid_by_key: dict[SourceKey, str] = {}
+        self.wanted: dict[str, _Desired] = {}
+        self.new_ids: set[str] = set()
+        self.protected: set[str] = set()
+        self.after: dict[str, Person] = {}
+        self.member_changes: dict[str, list[str]] = defaultdict(list)
         self.delta_schools = self._delta_schools()
         self.records = [_with_key(r, feed.source) for r in feed.persons]
+        self._school_sets: dict[str, frozenset[str]] = {}
 
     # -- coverage ---------------------------------------------------------------------
     def _delta_schools(self) -> set[str]:
@@ -166,7 +166,7 @@ class Planner:
 
     # -- 2. groups --------------------------------------------------------------------
     def plan_groups(self) -> None:
-        names_in_use: dict[tuple[str, GroupKind, str], uuid.UUID] = {
+        names_in_use: dict[tuple[str, GroupKind, str], str] = {
             (g.school_number, g.kind, g.name): g.id for g in self.snap.groups.values()
         }
         systems = {rec.key.system for rec in self.feed.groups}
@@ -239,11 +239,11 @@ class Planner:
 
     @staticmethod
     def _free_name(
-        in_use: dict[tuple[str, GroupKind, str], uuid.UUID],
+        in_use: dict[tuple[str, GroupKind, str], str],
         school: str,
         kind: GroupKind,
         name: str,
-        own: uuid.UUID | None,
+        own: str | None,
     ) -> str:
         candidate, n = name, 1
         while in_use.get((school, kind, candidate), own) != own:
@@ -254,8 +254,8 @@ class Planner:
     # -- 3. matching ------------------------------------------------------------------
     def match(self) -> None:
         records = self.records
-        assigned: list[uuid.UUID | None] = [None] * len(records)
-        claimed_systems: dict[uuid.UUID, set[str]] = defaultdict(set)
+        assigned: list[str | None] = [None] * len(records)
+        claimed_systems: dict[str, set[str]] = defaultdict(set)
         for i, rec in enumerate(records):
             for key in (rec.key, rec.local_key):
                 if key is not None and assigned[i] is None:
@@ -264,35 +264,16 @@ class Planner:
             if pid is not None:
                 claimed_systems[pid].add(record_key(rec).system)
         index: PersonIndex | None = None
-        new_by_exact: dict[ExactKey, tuple[uuid.UUID, set[str]]] = {}
+        new_by_exact: dict[ExactKey, tuple[str, set[str]]] = {}
         for i, rec in enumerate(records):
             if assigned[i] is not None or rec.status is RecordStatus.TO_BE_DELETED:
                 continue
             key = record_key(rec)
-            text = key_text(key)
-            if index is None:
-                index = PersonIndex(self.snap.persons.values())
-            exact = [
-                pid
-                for pid in index.exact_matches(rec.given_name, rec.family_name, rec.birth_date)
-                if (text, pid) not in self.snap.rejections
-                and key.system not in claimed_systems[pid]
-            ]
-            if len(exact) == 1:
-                assigned[i] = exact[0]
-                claimed_systems[exact[0]].add(key.system)
-                continue
-            if len(exact) > 1:
-                self._review(rec, exact, "several people with this name and birth date")
-                continue
-            near = [
-                pid
-                for pid in index.near_matches(rec.given_name, rec.family_name, rec.birth_date)
-                if (text, pid) not in self.snap.rejections
-            ]
-            if near:
-                self._review(rec, near, "similar name or birth date: same person?")
-                continue
+            if self.snap.persons:
+                if index is None:
+                    index = PersonIndex(self.snap.persons.values())
+                if self._match_existing(rec, key, index, claimed_systems, assigned, i):
+                    continue
             ek = exact_key(rec.given_name, rec.family_name, rec.birth_date)
             twin = new_by_exact.get(ek) if rec.birth_date is not None else None
             if twin is not None and key.system not in twin[1]:
@@ -316,7 +297,40 @@ class Planner:
             else:
                 desired.records.append(rec)
 
-    def _review(self, rec: PersonRecord, candidates: list[uuid.UUID], reason: str) -> None:
+    def _match_existing(
+        self,
+        rec: PersonRecord,
+        key: SourceKey,
+        index: PersonIndex,
+        claimed_systems: dict[str, set[str]],
+        assigned: list[str | None],
+        i: int,
+    ) -> bool:
+        """Exact match → assigned; near or ambiguous → review. True if the record is handled."""
+        text = key_text(key)
+        exact = [
+            pid
+            for pid in index.exact_matches(rec.given_name, rec.family_name, rec.birth_date)
+            if (text, pid) not in self.snap.rejections and key.system not in claimed_systems[pid]
+        ]
+        if len(exact) == 1:
+            assigned[i] = exact[0]
+            claimed_systems[exact[0]].add(key.system)
+            return True
+        if len(exact) > 1:
+            self._review(rec, exact, "several people with this name and birth date")
+            return True
+        near = [
+            pid
+            for pid in index.near_matches(rec.given_name, rec.family_name, rec.birth_date)
+            if (text, pid) not in self.snap.rejections
+        ]
+        if near:
+            self._review(rec, near, "similar name or birth date: same person?")
+            return True
+        return False
+
+    def _review(self, rec: PersonRecord, candidates: list[str], reason: str) -> None:
         key = record_key(rec)
         self.protected.update(candidates)
         names = tuple(self.snap.persons[c].username for c in candidates)
@@ -351,7 +365,7 @@ class Planner:
                     found[(nr, role)] = None
         return list(found)
 
-    def _new_person(self, pid: uuid.UUID, records: list[PersonRecord]) -> None:
+    def _new_person(self, pid: str, records: list[PersonRecord]) -> None:
         first = records[0]
         pairs = self._roles(records)
         primary_school = next((r.primary_school for r in records if r.primary_school), None)
@@ -409,37 +423,66 @@ class Planner:
     def _changed_person(self, before: Person, desired: _Desired) -> None:
         records = desired.records
         pairs = self._roles(records)
-        kept = [c for c in before.contexts if not self.covered(c.school_number, c.role)]
         if not self.allow_removals and not desired.leaving:
             kept = list(before.contexts)
-        primary_school = next((r.primary_school for r in records if r.primary_school), None)
-        contexts = _contexts(pairs, primary_school, keep=kept)
-        after = dataclasses.replace(before, contexts=contexts)
+        else:
+            kept = [c for c in before.contexts if not self.covered(c.school_number, c.role)]
+        if len(kept) + len(pairs) == len(before.contexts) and {
+            (c.school_number, c.role) for c in before.contexts if c not in kept
+        } == set(pairs):
+            contexts = before.contexts  # the usual case: the feed says what we know
+        else:
+            primary_school = next((r.primary_school for r in records if r.primary_school), None)
+            contexts = _contexts(pairs, primary_school, keep=kept)
+        username, given, family = before.username, before.given_name, before.family_name
+        birth, email = before.birth_date, before.email
         if records:
             first = records[0]
-            after = dataclasses.replace(
-                after,
-                given_name=_name(first.given_name, before.given_name),
-                family_name=_name(first.family_name, before.family_name),
-                birth_date=first.birth_date or before.birth_date,
-                email=first.email if first.email is not None else before.email,
-            )
+            given = _name(first.given_name, given)
+            family = _name(first.family_name, family)
+            birth = first.birth_date or birth
+            email = first.email if first.email is not None else email
+            wanted = first.username.lower() if first.username else None
             if (
                 self.settings.keep_source_usernames
-                and first.username
-                and first.username.lower() != before.username
-                and usernames.is_valid_username(first.username.lower())
-                and first.username.lower() not in self.snap.taken_usernames
+                and wanted
+                and wanted != username
+                and usernames.is_valid_username(wanted)
+                and wanted not in self.snap.taken_usernames
             ):
-                self.snap.taken_usernames.add(first.username.lower())
-                after = dataclasses.replace(after, username=first.username.lower())
-        after = dataclasses.replace(after, sources=self._sources(before, records, contexts))
-        self.after[before.id] = self._lifecycle(before, after)
+                self.snap.taken_usernames.add(wanted)
+                username = wanted
+        after = Person(
+            before.id,
+            username,
+            given,
+            family,
+            birth,
+            email,
+            before.state,
+            before.disabled_at,
+            before.delete_after,
+            self._sources(before, records, contexts),
+            contexts,
+            before.version,
+        )
+        self.after[before.id] = before if after == before else self._lifecycle(before, after)
 
     def _sources(
         self, before: Person, records: list[PersonRecord], contexts: tuple[Context, ...]
     ) -> tuple[SourceLink, ...]:
         keys = [k for r in records for k in (r.key, r.local_key) if k is not None]
+        if (
+            contexts is before.contexts
+            and all(SourceLink(k.system, k.source_id) in before.sources for k in keys)
+            and not any(
+                s.system.startswith("sis:")
+                and s.system in {k.system for k in keys}
+                and SourceKey(s.system, s.source_id) not in keys
+                for s in before.sources
+            )
+        ):
+            return before.sources
         local_systems = {r.local_key.system for r in records if r.local_key is not None}
         schools_after = {c.school_number for c in contexts}
         links: list[SourceLink] = []
@@ -493,8 +536,8 @@ class Planner:
 
     # -- 6. memberships -------------------------------------------------------------------
     def plan_memberships(self) -> None:
-        desired: dict[tuple[uuid.UUID, uuid.UUID], Membership] = {}
-        removed: list[tuple[uuid.UUID, uuid.UUID]] = []
+        desired: dict[tuple[str, str], Membership] = {}
+        removed: list[tuple[str, str]] = []
         skipped = 0
         for rec in self.feed.memberships:
             gid = self.group_by_key.get(rec.group)
@@ -517,12 +560,14 @@ class Planner:
             self.plan.notes.append(
                 f"{skipped} memberships skipped: the person has no role at the group's school"
             )
-        current_in_feed_groups: list[tuple[uuid.UUID, uuid.UUID]] = []
-        left_school: dict[uuid.UUID, set[str]] = {}
+        current_in_feed_groups: list[tuple[str, str]] = []
+        left_school: dict[str, set[str]] = {}
         for pid, after in self.after.items():
             before = self.snap.persons.get(pid)
-            if before is not None:
-                lost = set(before.school_numbers) - set(after.school_numbers)
+            if before is not None and before is not after and before.contexts != after.contexts:
+                lost = {c.school_number for c in before.contexts} - {
+                    c.school_number for c in after.contexts
+                }
                 if lost:
                     left_school[pid] = lost
         for (gid, pid), m in self.snap.memberships.items():
@@ -559,12 +604,16 @@ class Planner:
         self.plan.memberships_added = len(self.batch.added_members)
         self.plan.memberships_removed = len(self.batch.removed_members)
 
-    def _group(self, gid: uuid.UUID) -> Group:
+    def _group(self, gid: str) -> Group:
         return self.groups_after.get(gid) or self.snap.groups[gid]
 
-    def _has_context_at(self, pid: uuid.UUID, school: str) -> bool:
-        person = self.after.get(pid) or self.snap.persons.get(pid)
-        return person is not None and school in person.school_numbers
+    def _has_context_at(self, pid: str, school: str) -> bool:
+        found = self._school_sets.get(pid)
+        if found is None:
+            person = self.after.get(pid) or self.snap.persons.get(pid)
+            found = frozenset(c.school_number for c in person.contexts) if person else frozenset()
+            self._school_sets[pid] = found
+        return school in found
 
     def _remove(self, m: Membership) -> None:
         self.batch.removed_members.append(m)
@@ -577,12 +626,12 @@ class Planner:
 
     # -- 7. report ------------------------------------------------------------------------
     def classify(self) -> None:
-        classes: dict[uuid.UUID, list[str]] = defaultdict(list)
+        classes: dict[str, list[str]] = defaultdict(list)
         for m in self.batch.added_members:
             g = self._group(m.group_id)
             if g.kind is GroupKind.CLASS:
                 classes[m.person_id].append(g.name)
-        seen: set[uuid.UUID] = set()
+        seen: set[str] = set()
         for pid, after in self.after.items():
             seen.add(pid)
             before = self.snap.persons.get(pid)
@@ -699,7 +748,7 @@ def _name(new: str, old: str) -> str:
     return old if _lossy_variant(new, old) else new
 
 
-def _membership(rec: MembershipRecord, gid: uuid.UUID, pid: uuid.UUID) -> Membership:
+def _membership(rec: MembershipRecord, gid: str, pid: str) -> Membership:
     return Membership(gid, pid, rec.role, rec.homeroom_teacher)
 
 

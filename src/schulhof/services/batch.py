@@ -7,7 +7,6 @@ the row changes (columns, contexts, sources) and the change-log records from bef
 from __future__ import annotations
 
 import json
-import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,7 +34,7 @@ from schulhof.store.unit_of_work import UnitOfWork
 class ReviewDraft:
     record_key: str
     record: dict[str, Any]
-    candidates: tuple[uuid.UUID, ...]
+    candidates: tuple[str, ...]
     reason: str
 
 
@@ -175,15 +174,15 @@ def apply_batch(uow: UnitOfWork, batch: Batch, snap: Snapshot) -> None:
 
 
 def _apply_person_changes(
-    uow: UnitOfWork, changes: list[tuple[Person, Person]], school_ids: dict[str, uuid.UUID]
+    uow: UnitOfWork, changes: list[tuple[Person, Person]], school_ids: dict[str, str]
 ) -> None:
     conn, now = uow.conn, uow.now
     column_updates: list[Person] = []
-    ctx_add: list[tuple[uuid.UUID, Context]] = []
-    ctx_remove: list[tuple[uuid.UUID, Context]] = []
-    primary: list[tuple[uuid.UUID, Context]] = []
-    src_add: list[tuple[uuid.UUID, SourceLink]] = []
-    src_remove: list[tuple[uuid.UUID, SourceLink]] = []
+    ctx_add: list[tuple[str, Context]] = []
+    ctx_remove: list[tuple[str, Context]] = []
+    primary: list[tuple[str, Context]] = []
+    src_add: list[tuple[str, SourceLink]] = []
+    src_remove: list[tuple[str, SourceLink]] = []
     for before, after in changes:
         column_updates.append(after)
         old = {(c.school_number, c.role): c for c in before.contexts}
@@ -204,10 +203,10 @@ def _apply_person_changes(
     # Where the primary moved to another context, clear the old mark (one statement each).
     for pid, c in primary:
         person_store.set_primary(conn, pid, c, school_ids)
-    removed_by_person: dict[uuid.UUID, list[Context]] = defaultdict(list)
+    removed_by_person: dict[str, list[Context]] = defaultdict(list)
     for pid, c in ctx_remove:
         removed_by_person[pid].append(c)
-    added_by_person: dict[uuid.UUID, list[Context]] = defaultdict(list)
+    added_by_person: dict[str, list[Context]] = defaultdict(list)
     for pid, c in ctx_add:
         added_by_person[pid].append(c)
     for before, after in changes:

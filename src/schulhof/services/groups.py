@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
 
 from schulhof.access.actors import Actor
@@ -34,7 +33,7 @@ def list_groups(
     return [GroupView(g, sizes[g.id]) for g in found]
 
 
-def get_group(svc: Services, group_id: uuid.UUID) -> GroupView:
+def get_group(svc: Services, group_id: str) -> GroupView:
     with read_connection(svc.engine) as conn:
         group = group_store.load_one(conn, group_id)
         if group is None:
@@ -71,8 +70,8 @@ def add_group(
 def add_member(
     svc: Services,
     actor: Actor,
-    group_id: uuid.UUID,
-    person_id: uuid.UUID,
+    group_id: str,
+    person_id: str,
     role: MemberRole,
     *,
     homeroom_teacher: bool = False,
@@ -112,7 +111,7 @@ def add_member(
     return membership
 
 
-def remove_member(svc: Services, actor: Actor, group_id: uuid.UUID, person_id: uuid.UUID) -> None:
+def remove_member(svc: Services, actor: Actor, group_id: str, person_id: str) -> None:
     with unit_of_work(svc.engine, actor.label, svc.clock()) as uow:
         group = group_store.load_one(uow.conn, group_id)
         if group is None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import uuid
 from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
@@ -34,7 +33,7 @@ from schulhof.store.persons import PersonFilter
 from schulhof.store.unit_of_work import UnitOfWork, unit_of_work
 
 
-def _views(conn: sa.Connection, ids: Sequence[uuid.UUID]) -> list[PersonView]:
+def _views(conn: sa.Connection, ids: Sequence[str]) -> list[PersonView]:
     loaded = person_store.load(conn, ids)
     classes = person_store.class_names(conn, ids)
     return [PersonView(loaded[i], tuple(classes.get(i, ()))) for i in ids if i in loaded]
@@ -48,8 +47,8 @@ def list_persons(
         return _views(conn, ids)
 
 
-def _resolve(conn: sa.Connection, ref: str | uuid.UUID) -> uuid.UUID:
-    pid = ref if isinstance(ref, uuid.UUID) else parse_id(ref)
+def _resolve(conn: sa.Connection, ref: str) -> str:
+    pid = parse_id(ref)
     if pid is None:
         pid = person_store.id_by_username(conn, str(ref))
     if pid is None:
@@ -57,7 +56,7 @@ def _resolve(conn: sa.Connection, ref: str | uuid.UUID) -> uuid.UUID:
     return pid
 
 
-def get_person(svc: Services, ref: str | uuid.UUID) -> PersonView:
+def get_person(svc: Services, ref: str) -> PersonView:
     """By id or username."""
     with read_connection(svc.engine) as conn:
         views = _views(conn, [_resolve(conn, ref)])
@@ -144,7 +143,7 @@ def record_person(uow: UnitOfWork, op: Operation, person: Person) -> None:
     uow.record(EntityType.PERSON, op, person.id, person.school_numbers, person_state(person))
 
 
-def _load_for_write(uow: UnitOfWork, actor: Actor, ref: str | uuid.UUID) -> Person:
+def _load_for_write(uow: UnitOfWork, actor: Actor, ref: str) -> Person:
     person = person_store.load_one(uow.conn, _resolve(uow.conn, ref))
     if person is None:
         raise NotFoundError(f"no person {ref}")
@@ -166,7 +165,7 @@ class PersonChanges:
 def update_person(
     svc: Services,
     actor: Actor,
-    ref: str | uuid.UUID,
+    ref: str,
     changes: PersonChanges,
     *,
     expected_version: int | None = None,
@@ -190,7 +189,7 @@ def update_person(
     return updated
 
 
-def disable_person(svc: Services, actor: Actor, ref: str | uuid.UUID) -> Person:
+def disable_person(svc: Services, actor: Actor, ref: str) -> Person:
     with unit_of_work(svc.engine, actor.label, svc.clock()) as uow:
         person = _load_for_write(uow, actor, ref)
         if person.state is LifecycleState.DISABLED:
@@ -212,7 +211,7 @@ def disabled(person: Person, now: dt.datetime, svc: Services) -> Person:
     )
 
 
-def enable_person(svc: Services, actor: Actor, ref: str | uuid.UUID) -> Person:
+def enable_person(svc: Services, actor: Actor, ref: str) -> Person:
     with unit_of_work(svc.engine, actor.label, svc.clock()) as uow:
         person = _load_for_write(uow, actor, ref)
         if person.state is LifecycleState.ACTIVE:
@@ -246,14 +245,14 @@ def delete_persons_now(uow: UnitOfWork, people: Sequence[Person]) -> None:
         )
 
 
-def delete_person(svc: Services, actor: Actor, ref: str | uuid.UUID) -> Person:
+def delete_person(svc: Services, actor: Actor, ref: str) -> Person:
     with unit_of_work(svc.engine, actor.label, svc.clock()) as uow:
         person = _load_for_write(uow, actor, ref)
         delete_persons_now(uow, [person])
     return person
 
 
-def add_context(svc: Services, actor: Actor, ref: str | uuid.UUID, context: Context) -> Person:
+def add_context(svc: Services, actor: Actor, ref: str, context: Context) -> Person:
     if not may_manage_schools(actor, {context.school_number}):
         raise PermissionDeniedError(f"not allowed to manage school {context.school_number}")
     with unit_of_work(svc.engine, actor.label, svc.clock()) as uow:
@@ -293,7 +292,7 @@ def add_context(svc: Services, actor: Actor, ref: str | uuid.UUID, context: Cont
     return updated
 
 
-def remove_context(svc: Services, actor: Actor, ref: str | uuid.UUID, context: Context) -> Person:
+def remove_context(svc: Services, actor: Actor, ref: str, context: Context) -> Person:
     """Take a role at a school away; with no context left the person is disabled at once."""
     if not may_manage_schools(actor, {context.school_number}):
         raise PermissionDeniedError(f"not allowed to manage school {context.school_number}")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import uuid
 
 from schulhof.access.actors import Actor
 from schulhof.access.rules import may_manage_schools
@@ -41,7 +40,7 @@ def list_reviews(
     return [(i, [people[c] for c in i.candidates if c in people]) for i in items]
 
 
-def _pending(uow: UnitOfWork, actor: Actor, item_id: uuid.UUID) -> ReviewItem:
+def _pending(uow: UnitOfWork, actor: Actor, item_id: str) -> ReviewItem:
     item = review_store.get(uow.conn, item_id)
     if item is None:
         raise NotFoundError(f"no review item {item_id}")
@@ -67,9 +66,7 @@ def _contexts(item: ReviewItem) -> list[Context]:
     return [Context(str(nr), Role(str(role))) for nr, role in item.record.get("roles", [])]
 
 
-def accept(
-    svc: Services, actor: Actor, item_id: uuid.UUID, person_id: uuid.UUID | None = None
-) -> Person:
+def accept(svc: Services, actor: Actor, item_id: str, person_id: str | None = None) -> Person:
     with unit_of_work(svc.engine, actor.label, svc.clock()) as uow:
         item = _pending(uow, actor, item_id)
         chosen = person_id or (item.candidates[0] if len(item.candidates) == 1 else None)
@@ -115,7 +112,7 @@ def accept(
     return updated
 
 
-def reject(svc: Services, actor: Actor, item_id: uuid.UUID) -> Person:
+def reject(svc: Services, actor: Actor, item_id: str) -> Person:
     with unit_of_work(svc.engine, actor.label, svc.clock()) as uow:
         item = _pending(uow, actor, item_id)
         r = item.record

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from schulhof.domain.model import Context, Group, Membership, Person, School
@@ -20,7 +19,7 @@ def person_state(p: Person) -> dict[str, Any]:
         "family_name": p.family_name,
         "birth_date": p.birth_date.isoformat() if p.birth_date else None,
         "email": p.email,
-        "state": p.state.value,
+        "state": p.state._value_,
         "disabled_at": p.disabled_at.isoformat() if p.disabled_at else None,
         "delete_after": p.delete_after.isoformat() if p.delete_after else None,
         "sources": [{"system": s.system, "id": s.source_id} for s in p.sources],
@@ -29,18 +28,18 @@ def person_state(p: Person) -> dict[str, Any]:
     }
 
 
-def context_state(person_id: uuid.UUID, c: Context) -> dict[str, Any]:
+def context_state(person_id: str, c: Context) -> dict[str, Any]:
     return {
         "person_id": str(person_id),
         "school": c.school_number,
-        "role": c.role.value,
+        "role": c.role._value_,
         "primary": c.primary,
     }
 
 
-def context_entity_id(person_id: uuid.UUID, c: Context) -> uuid.UUID:
-    """Contexts have no id of their own; derive a stable one for the log."""
-    return uuid.uuid5(person_id, f"{c.school_number}/{c.role.value}")
+def context_entity_id(person_id: str, c: Context) -> str:
+    """Contexts have no id of their own: person, school and role name one."""
+    return f"{person_id}:{c.school_number}:{c.role.value}"
 
 
 def group_state(g: Group) -> dict[str, Any]:
@@ -57,11 +56,11 @@ def membership_state(m: Membership, school: str) -> dict[str, Any]:
     return {
         "group_id": str(m.group_id),
         "person_id": str(m.person_id),
-        "role": m.role.value,
+        "role": m.role._value_,
         "homeroom_teacher": m.homeroom_teacher,
         "school": school,
     }
 
 
-def membership_entity_id(m_group: uuid.UUID, m_person: uuid.UUID) -> uuid.UUID:
-    return uuid.uuid5(m_group, str(m_person))
+def membership_entity_id(group_id: str, person_id: str) -> str:
+    return f"{group_id}:{person_id}"

@@ -58,8 +58,9 @@ class GroupView:
         }
 
 
-def parse_id(raw: str) -> uuid.UUID | None:
+def parse_id(raw: str) -> str | None:
+    """The canonical text of a UUID, or None if `raw` is not one."""
     try:
-        return uuid.UUID(raw)
+        return str(uuid.UUID(raw))
     except ValueError:
         return None

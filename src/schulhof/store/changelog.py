@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 
 from schulhof.domain.changes import ChangeRecord, EntityType, Operation
+from schulhof.store.bulk import insert_rows
 from schulhof.store.tables import change_log, change_log_scope, counters
 
 
@@ -27,19 +28,13 @@ from schulhof.store.tables import change_log, change_log_scope, counters
 class PendingChange:
     entity: EntityType
     op: Operation
-    entity_id: uuid.UUID
+    entity_id: str
     schools: tuple[str, ...]
     state: dict[str, Any]
 
 
-def _json_default(value: object) -> str:
-    if isinstance(value, uuid.UUID | dt.date | dt.datetime):
-        return str(value) if isinstance(value, uuid.UUID) else value.isoformat()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
 def encode_state(state: dict[str, Any]) -> str:
-    return json.dumps(state, default=_json_default, separators=(",", ":"), ensure_ascii=False)
+    return orjson.dumps(state).decode()
 
 
 def append(
@@ -55,26 +50,28 @@ def append(
         .returning(counters.c.value)
     ).scalar_one()
     first = last - len(changes) + 1
-    rows: list[dict[str, object]] = []
-    scope_rows: list[dict[str, object]] = []
-    for offset, change in enumerate(changes):
-        seq = first + offset
-        rows.append(
-            {
-                "seq": seq,
-                "at": at,
-                "actor": actor,
-                "entity": change.entity.value,
-                "op": change.op.value,
-                "entity_id": change.entity_id,
-                "schools": json.dumps(list(change.schools)),
-                "state": encode_state(change.state),
-            }
+    dumps = orjson.dumps  # `_value_`: plain attribute; `.value` costs ~1 µs in Python 3.11
+    rows = [
+        (
+            first + i,
+            at,
+            actor,
+            c.entity.value,
+            c.op.value,
+            c.entity_id,
+            dumps(c.schools).decode(),
+            dumps(c.state).decode(),
         )
-        scope_rows.extend({"school_number": nr, "seq": seq} for nr in set(change.schools))
-    conn.execute(sa.insert(change_log), rows)
-    if scope_rows:
-        conn.execute(sa.insert(change_log_scope), scope_rows)
+        for i, c in enumerate(changes)
+    ]
+    insert_rows(
+        conn,
+        change_log,
+        ("seq", "at", "actor", "entity", "op", "entity_id", "schools", "state"),
+        rows,
+    )
+    scope = [(nr, first + i) for i, c in enumerate(changes) for nr in c.schools]
+    insert_rows(conn, change_log_scope, ("school_number", "seq"), scope)
     return last
 
 
@@ -91,7 +88,7 @@ def read_after(
     *,
     school: str | None = None,
     limit: int = 1000,
-    entity_id: uuid.UUID | None = None,
+    entity_id: str | None = None,
 ) -> list[ChangeRecord]:
     """Records with seq > `after`, in order; for one school: those that concern it."""
     query = sa.select(change_log).where(change_log.c.seq > after)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from schulhof.domain.model import Group, GroupKind, MemberRole, Membership, SourceLink
+from schulhof.store.bulk import insert_rows
 from schulhof.store.persons import chunks
 from schulhof.store.tables import group_sources, groups, memberships, schools
 
@@ -22,7 +22,7 @@ def _select() -> sa.Select[Any]:
 
 
 def _to_groups(conn: sa.Connection, rows: list[Any]) -> list[Group]:
-    links: dict[uuid.UUID, list[SourceLink]] = defaultdict(list)
+    links: dict[str, list[SourceLink]] = defaultdict(list)
     ids = [r.id for r in rows]
     for part in chunks(ids):
         for r in conn.execute(sa.select(group_sources).where(group_sources.c.group_id.in_(part))):
@@ -44,55 +44,40 @@ def load_all(
     return _to_groups(conn, rows)
 
 
-def load_one(conn: sa.Connection, group_id: uuid.UUID) -> Group | None:
+def load_one(conn: sa.Connection, group_id: str) -> Group | None:
     rows = list(conn.execute(_select().where(groups.c.id == group_id)))
     found = _to_groups(conn, rows)
     return found[0] if found else None
 
 
 def insert(
-    conn: sa.Connection, items: Sequence[Group], school_ids: dict[str, uuid.UUID], now: dt.datetime
+    conn: sa.Connection, items: Sequence[Group], school_ids: dict[str, str], now: dt.datetime
 ) -> None:
-    if not items:
-        return
-    conn.execute(
-        sa.insert(groups),
-        [
-            {
-                "id": g.id,
-                "school_id": school_ids[g.school_number],
-                "kind": g.kind.value,
-                "name": g.name,
-                "created_at": now,
-            }
-            for g in items
-        ],
+    insert_rows(
+        conn,
+        groups,
+        ("id", "school_id", "kind", "name", "created_at"),
+        [(g.id, school_ids[g.school_number], g.kind.value, g.name, now) for g in items],
     )
-    links = [
-        {"system": s.system, "source_id": s.source_id, "group_id": g.id}
-        for g in items
-        for s in g.sources
-    ]
-    if links:
-        conn.execute(sa.insert(group_sources), links)
+    add_sources(conn, [(g.id, s) for g in items for s in g.sources])
 
 
-def rename(conn: sa.Connection, group_id: uuid.UUID, name: str) -> None:
+def rename(conn: sa.Connection, group_id: str, name: str) -> None:
     conn.execute(sa.update(groups).where(groups.c.id == group_id).values(name=name))
 
 
-def delete(conn: sa.Connection, ids: Sequence[uuid.UUID]) -> None:
+def delete(conn: sa.Connection, ids: Sequence[str]) -> None:
     for part in chunks(list(ids)):
         conn.execute(sa.delete(memberships).where(memberships.c.group_id.in_(part)))
         conn.execute(sa.delete(group_sources).where(group_sources.c.group_id.in_(part)))
         conn.execute(sa.delete(groups).where(groups.c.id.in_(part)))
 
 
-def members(conn: sa.Connection, group_ids: Sequence[uuid.UUID] | None = None) -> list[Membership]:
+def members(conn: sa.Connection, group_ids: Sequence[str] | None = None) -> list[Membership]:
     query = sa.select(memberships)
     result: list[Membership] = []
     if group_ids is None:
-        parts: list[Sequence[uuid.UUID] | None] = [None]
+        parts: list[Sequence[str] | None] = [None]
     else:
         parts = list(chunks(list(group_ids)))
     for part in parts:
@@ -104,7 +89,7 @@ def members(conn: sa.Connection, group_ids: Sequence[uuid.UUID] | None = None) -
     return result
 
 
-def memberships_of(conn: sa.Connection, person_id: uuid.UUID) -> list[Membership]:
+def memberships_of(conn: sa.Connection, person_id: str) -> list[Membership]:
     return [
         Membership(r.group_id, r.person_id, MemberRole(r.role), r.homeroom_teacher)
         for r in conn.execute(sa.select(memberships).where(memberships.c.person_id == person_id))
@@ -112,19 +97,12 @@ def memberships_of(conn: sa.Connection, person_id: uuid.UUID) -> list[Membership
 
 
 def add_members(conn: sa.Connection, items: Sequence[Membership]) -> None:
-    if items:
-        conn.execute(
-            sa.insert(memberships),
-            [
-                {
-                    "group_id": m.group_id,
-                    "person_id": m.person_id,
-                    "role": m.role.value,
-                    "homeroom_teacher": m.homeroom_teacher,
-                }
-                for m in items
-            ],
-        )
+    insert_rows(
+        conn,
+        memberships,
+        ("group_id", "person_id", "role", "homeroom_teacher"),
+        [(m.group_id, m.person_id, m.role._value_, m.homeroom_teacher) for m in items],
+    )
 
 
 def update_members(conn: sa.Connection, items: Sequence[Membership]) -> None:
@@ -143,7 +121,7 @@ def update_members(conn: sa.Connection, items: Sequence[Membership]) -> None:
         )
 
 
-def remove_members(conn: sa.Connection, items: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> None:
+def remove_members(conn: sa.Connection, items: Sequence[tuple[str, str]]) -> None:
     if items:
         conn.execute(
             sa.delete(memberships).where(
@@ -154,9 +132,10 @@ def remove_members(conn: sa.Connection, items: Sequence[tuple[uuid.UUID, uuid.UU
         )
 
 
-def add_sources(conn: sa.Connection, links: Sequence[tuple[uuid.UUID, SourceLink]]) -> None:
-    if links:
-        conn.execute(
-            sa.insert(group_sources),
-            [{"system": s.system, "source_id": s.source_id, "group_id": gid} for gid, s in links],
-        )
+def add_sources(conn: sa.Connection, links: Sequence[tuple[str, SourceLink]]) -> None:
+    insert_rows(
+        conn,
+        group_sources,
+        ("system", "source_id", "group_id"),
+        [(s.system, s.source_id, gid) for gid, s in links],
+    )

@@ -7,7 +7,6 @@ not 50,000 round trips.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from schulhof.domain.model import (
     Role,
     SourceLink,
 )
+from schulhof.store.bulk import insert_rows
 from schulhof.store.tables import (
     contexts,
     groups,
@@ -49,7 +49,7 @@ class PersonFilter:
     school: str | None = None
     role: Role | None = None
     state: LifecycleState | None = None
-    group_id: uuid.UUID | None = None
+    group_id: str | None = None
     search: str | None = None  # substring of username, given or family name
     changed_since: dt.datetime | None = None
     include_deleted: bool = False
@@ -78,17 +78,17 @@ def _row_to_person(row: Any, sources: list[SourceLink], ctx: list[Context]) -> P
     )
 
 
-def load(conn: sa.Connection, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Person]:
+def load(conn: sa.Connection, ids: Sequence[str]) -> dict[str, Person]:
     """Persons by id with their sources and contexts (missing ids are left out)."""
-    result: dict[uuid.UUID, Person] = {}
+    result: dict[str, Person] = {}
     for part in chunks(list(ids)):
         rows = list(conn.execute(sa.select(persons).where(persons.c.id.in_(part))))
-        links: dict[uuid.UUID, list[SourceLink]] = defaultdict(list)
+        links: dict[str, list[SourceLink]] = defaultdict(list)
         for r in conn.execute(
             sa.select(person_sources).where(person_sources.c.person_id.in_(part))
         ):
             links[r.person_id].append(SourceLink(r.system, r.source_id))
-        ctx: dict[uuid.UUID, list[Context]] = defaultdict(list)
+        ctx: dict[str, list[Context]] = defaultdict(list)
         query = (
             sa.select(
                 contexts.c.person_id, contexts.c.role, contexts.c.is_primary, schools.c.number
@@ -103,19 +103,19 @@ def load(conn: sa.Connection, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Perso
     return result
 
 
-def load_one(conn: sa.Connection, person_id: uuid.UUID) -> Person | None:
+def load_one(conn: sa.Connection, person_id: str) -> Person | None:
     return load(conn, [person_id]).get(person_id)
 
 
-def id_by_username(conn: sa.Connection, username: str) -> uuid.UUID | None:
-    value: uuid.UUID | None = conn.execute(
+def id_by_username(conn: sa.Connection, username: str) -> str | None:
+    value: str | None = conn.execute(
         sa.select(persons.c.id).where(persons.c.username == username)
     ).scalar_one_or_none()
     return value
 
 
-def id_by_source(conn: sa.Connection, system: str, source_id: str) -> uuid.UUID | None:
-    value: uuid.UUID | None = conn.execute(
+def id_by_source(conn: sa.Connection, system: str, source_id: str) -> str | None:
+    value: str | None = conn.execute(
         sa.select(person_sources.c.person_id).where(
             person_sources.c.system == system, person_sources.c.source_id == source_id
         )
@@ -164,7 +164,7 @@ def list_ids(
     *,
     after_username: str | None = None,
     limit: int | None = None,
-) -> list[uuid.UUID]:
+) -> list[str]:
     """Ids ordered by username (unique, indexed): a stable keyset for cursor paging."""
     query = _filtered_ids(f)
     if after_username is not None:
@@ -175,8 +175,8 @@ def list_ids(
     return [row.id for row in conn.execute(query)]
 
 
-def class_names(conn: sa.Connection, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
-    result: dict[uuid.UUID, list[str]] = defaultdict(list)
+def class_names(conn: sa.Connection, ids: Sequence[str]) -> dict[str, list[str]]:
+    result: dict[str, list[str]] = defaultdict(list)
     for part in chunks(list(ids)):
         query = (
             sa.select(memberships.c.person_id, groups.c.name)
@@ -190,27 +190,42 @@ def class_names(conn: sa.Connection, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID
 
 
 def insert(
-    conn: sa.Connection, items: Sequence[Person], school_ids: dict[str, uuid.UUID], now: dt.datetime
+    conn: sa.Connection, items: Sequence[Person], school_ids: dict[str, str], now: dt.datetime
 ) -> None:
     if not items:
         return
-    conn.execute(
-        sa.insert(persons),
+    insert_rows(
+        conn,
+        persons,
+        (
+            "id",
+            "username",
+            "given_name",
+            "family_name",
+            "birth_date",
+            "email",
+            "state",
+            "disabled_at",
+            "delete_after",
+            "version",
+            "created_at",
+            "updated_at",
+        ),
         [
-            {
-                "id": p.id,
-                "username": p.username,
-                "given_name": p.given_name,
-                "family_name": p.family_name,
-                "birth_date": p.birth_date,
-                "email": p.email,
-                "state": p.state.value,
-                "disabled_at": p.disabled_at,
-                "delete_after": p.delete_after,
-                "version": p.version,
-                "created_at": now,
-                "updated_at": now,
-            }
+            (
+                p.id,
+                p.username,
+                p.given_name,
+                p.family_name,
+                p.birth_date,
+                p.email,
+                p.state.value,
+                p.disabled_at,
+                p.delete_after,
+                p.version,
+                now,
+                now,
+            )
             for p in items
         ],
     )
@@ -218,15 +233,16 @@ def insert(
     add_contexts(conn, [(p.id, c) for p in items for c in p.contexts], school_ids)
 
 
-def add_sources(conn: sa.Connection, links: Sequence[tuple[uuid.UUID, SourceLink]]) -> None:
-    if links:
-        conn.execute(
-            sa.insert(person_sources),
-            [{"system": s.system, "source_id": s.source_id, "person_id": pid} for pid, s in links],
-        )
+def add_sources(conn: sa.Connection, links: Sequence[tuple[str, SourceLink]]) -> None:
+    insert_rows(
+        conn,
+        person_sources,
+        ("system", "source_id", "person_id"),
+        [(s.system, s.source_id, pid) for pid, s in links],
+    )
 
 
-def remove_sources(conn: sa.Connection, links: Sequence[tuple[uuid.UUID, SourceLink]]) -> None:
+def remove_sources(conn: sa.Connection, links: Sequence[tuple[str, SourceLink]]) -> None:
     for pid, s in links:
         conn.execute(
             sa.delete(person_sources).where(
@@ -239,28 +255,21 @@ def remove_sources(conn: sa.Connection, links: Sequence[tuple[uuid.UUID, SourceL
 
 def add_contexts(
     conn: sa.Connection,
-    items: Sequence[tuple[uuid.UUID, Context]],
-    school_ids: dict[str, uuid.UUID],
+    items: Sequence[tuple[str, Context]],
+    school_ids: dict[str, str],
 ) -> None:
-    if items:
-        conn.execute(
-            sa.insert(contexts),
-            [
-                {
-                    "person_id": pid,
-                    "school_id": school_ids[c.school_number],
-                    "role": c.role.value,
-                    "is_primary": c.primary,
-                }
-                for pid, c in items
-            ],
-        )
+    insert_rows(
+        conn,
+        contexts,
+        ("person_id", "school_id", "role", "is_primary"),
+        [(pid, school_ids[c.school_number], c.role._value_, c.primary) for pid, c in items],
+    )
 
 
 def remove_contexts(
     conn: sa.Connection,
-    items: Sequence[tuple[uuid.UUID, Context]],
-    school_ids: dict[str, uuid.UUID],
+    items: Sequence[tuple[str, Context]],
+    school_ids: dict[str, str],
 ) -> None:
     if items:
         conn.execute(
@@ -274,7 +283,7 @@ def remove_contexts(
 
 
 def set_primary(
-    conn: sa.Connection, person_id: uuid.UUID, primary: Context, school_ids: dict[str, uuid.UUID]
+    conn: sa.Connection, person_id: str, primary: Context, school_ids: dict[str, str]
 ) -> None:
     conn.execute(
         sa.update(contexts)
@@ -335,7 +344,7 @@ def update_many(conn: sa.Connection, items: Sequence[Person], now: dt.datetime) 
     )
 
 
-def delete(conn: sa.Connection, ids: Sequence[uuid.UUID]) -> None:
+def delete(conn: sa.Connection, ids: Sequence[str]) -> None:
     """Remove persons and everything that hangs off them (the change log keeps the history)."""
     for part in chunks(list(ids)):
         conn.execute(sa.delete(memberships).where(memberships.c.person_id.in_(part)))
@@ -385,7 +394,7 @@ def is_username_taken(conn: sa.Connection, name: str, now: dt.datetime) -> bool:
     )
 
 
-def due_for_deletion(conn: sa.Connection, today: dt.date) -> list[uuid.UUID]:
+def due_for_deletion(conn: sa.Connection, today: dt.date) -> list[str]:
     return list(
         conn.execute(
             sa.select(persons.c.id).where(

@@ -15,20 +15,20 @@ from schulhof.store.tables import review_items, review_rejections
 
 @dataclass(frozen=True, slots=True)
 class ReviewItem:
-    id: uuid.UUID
+    id: str
     created_at: dt.datetime
     record_key: str
     record: dict[str, Any]
-    candidates: tuple[uuid.UUID, ...]
+    candidates: tuple[str, ...]
     reason: str
     status: str
     decided_by: str | None
-    person_id: uuid.UUID | None
+    person_id: str | None
 
 
 def upsert(
     conn: sa.Connection,
-    item_id: uuid.UUID | None,
+    item_id: str | None,
     record_key: str,
     record_json: str,
     candidates: list[str],
@@ -46,7 +46,11 @@ def upsert(
     else:
         conn.execute(
             sa.insert(review_items).values(
-                id=uuid.uuid4(), created_at=now, record_key=record_key, status="pending", **values
+                id=str(uuid.uuid4()),
+                created_at=now,
+                record_key=record_key,
+                status="pending",
+                **values,
             )
         )
 
@@ -58,7 +62,7 @@ def _item(r: Any) -> ReviewItem:
         created,
         r.record_key,
         json.loads(r.record),
-        tuple(uuid.UUID(c) for c in json.loads(r.candidates)),
+        tuple(str(c) for c in json.loads(r.candidates)),
         r.reason,
         r.status,
         r.decided_by,
@@ -73,17 +77,17 @@ def list_items(conn: sa.Connection, status: str | None = "pending") -> list[Revi
     return [_item(r) for r in conn.execute(query)]
 
 
-def get(conn: sa.Connection, item_id: uuid.UUID) -> ReviewItem | None:
+def get(conn: sa.Connection, item_id: str) -> ReviewItem | None:
     row = conn.execute(sa.select(review_items).where(review_items.c.id == item_id)).first()
     return _item(row) if row else None
 
 
 def decide(
     conn: sa.Connection,
-    item_id: uuid.UUID,
+    item_id: str,
     status: str,
     by: str,
-    person_id: uuid.UUID,
+    person_id: str,
     now: dt.datetime,
 ) -> None:
     conn.execute(
@@ -93,7 +97,7 @@ def decide(
     )
 
 
-def reject_pairs(conn: sa.Connection, record_key: str, person_ids: list[uuid.UUID]) -> None:
+def reject_pairs(conn: sa.Connection, record_key: str, person_ids: list[str]) -> None:
     existing = set(
         conn.execute(
             sa.select(review_rejections.c.person_id).where(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections import defaultdict
 
 import sqlalchemy as sa
@@ -20,7 +19,7 @@ def _school_type(raw: str) -> SchoolType:
 
 
 def load_all(conn: sa.Connection) -> list[School]:
-    links: dict[uuid.UUID, list[SourceLink]] = defaultdict(list)
+    links: dict[str, list[SourceLink]] = defaultdict(list)
     for row in conn.execute(sa.select(school_sources)):
         links[row.school_id].append(SourceLink(row.system, row.source_id))
     return [
@@ -40,7 +39,7 @@ def by_number(conn: sa.Connection, number: str) -> School | None:
     return School(row.id, row.number, row.name, _school_type(row.type), links)
 
 
-def ids_by_number(conn: sa.Connection) -> dict[str, uuid.UUID]:
+def ids_by_number(conn: sa.Connection) -> dict[str, str]:
     return {row.number: row.id for row in conn.execute(sa.select(schools.c.number, schools.c.id))}
 
 
@@ -78,7 +77,7 @@ def update(conn: sa.Connection, school: School, now: dt.datetime) -> None:
     )
 
 
-def add_sources(conn: sa.Connection, school_id: uuid.UUID, links: list[SourceLink]) -> None:
+def add_sources(conn: sa.Connection, school_id: str, links: list[SourceLink]) -> None:
     if links:
         conn.execute(
             sa.insert(school_sources),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import uuid
 from collections import defaultdict
 from typing import Any
 
@@ -26,12 +25,8 @@ from schulhof.domain.model import (
 from schulhof.domain.snapshot import PendingReview, Snapshot
 from schulhof.store import changelog
 from schulhof.store.tables import (
-    contexts,
     group_sources,
     groups,
-    memberships,
-    person_sources,
-    persons,
     retired_usernames,
     review_items,
     review_rejections,
@@ -53,10 +48,22 @@ def _school_type(raw: str) -> SchoolType:
         return SchoolType.OTHER
 
 
+def _fetch(conn: sa.Connection, sql: str) -> list[Any]:
+    """All rows through the driver's own cursor, inside the connection's transaction."""
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    cur = raw.cursor()
+    try:
+        cur.execute(sql)
+        return list(cur.fetchall())
+    finally:
+        cur.close()
+
+
 def load_snapshot(conn: sa.Connection, now: dt.datetime) -> Snapshot:
     snap = Snapshot()
-    number_by_id: dict[uuid.UUID, str] = {}
-    school_links: dict[uuid.UUID, list[SourceLink]] = defaultdict(list)
+    number_by_id: dict[str, str] = {}
+    school_links: dict[str, list[SourceLink]] = defaultdict(list)
     for r in conn.execute(sa.select(school_sources)):
         school_links[r.school_id].append(SourceLink(r.system, r.source_id))
     for r in conn.execute(sa.select(schools)):
@@ -67,58 +74,78 @@ def load_snapshot(conn: sa.Connection, now: dt.datetime) -> Snapshot:
         for link in school_links[r.id]:
             snap.school_by_source[(link.system, link.source_id)] = r.number
 
-    links: dict[uuid.UUID, list[SourceLink]] = defaultdict(list)
-    for r in conn.execute(
-        sa.select(person_sources.c.system, person_sources.c.source_id, person_sources.c.person_id)
+    # The hot tables are read with plain driver SQL: no per-value type processing, and
+    # identical contexts share one object (a city has ~1,000 distinct ones for 52k people).
+    sqlite = conn.dialect.name == "sqlite"
+    links: dict[str, list[SourceLink]] = defaultdict(list)
+    by_source = snap.person_by_source
+    for system, source_id, person_id in _fetch(
+        conn, "SELECT system, source_id, person_id FROM person_sources"
     ):
-        links[r.person_id].append(SourceLink(r.system, r.source_id))
-        snap.person_by_source[(r.system, r.source_id)] = r.person_id
-    ctx: dict[uuid.UUID, list[Context]] = defaultdict(list)
+        links[person_id].append(SourceLink(system, source_id))
+        by_source[(system, source_id)] = person_id
+    ctx: dict[str, list[Context]] = defaultdict(list)
+    shared: dict[tuple[str, str, bool], Context] = {}
     roles = {r.value: r for r in Role}
-    for r in conn.execute(
-        sa.select(
-            contexts.c.person_id, contexts.c.school_id, contexts.c.role, contexts.c.is_primary
-        )
+    for person_id, school_id, role, is_primary in _fetch(
+        conn, "SELECT person_id, school_id, role, is_primary FROM contexts"
     ):
-        ctx[r.person_id].append(Context(number_by_id[r.school_id], roles[r.role], r.is_primary))
+        key = (school_id, role, bool(is_primary))
+        c = shared.get(key)
+        if c is None:
+            c = shared[key] = Context(number_by_id[school_id], roles[role], bool(is_primary))
+        ctx[person_id].append(c)
     states = {s.value: s for s in LifecycleState}
-    cols = [
-        persons.c.id,
-        persons.c.username,
-        persons.c.given_name,
-        persons.c.family_name,
-        persons.c.birth_date,
-        persons.c.email,
-        persons.c.state,
-        persons.c.disabled_at,
-        persons.c.delete_after,
-        persons.c.version,
-    ]
-    for r in conn.execute(sa.select(*cols)):
-        mine = ctx.get(r.id, [])
-        mine.sort(key=lambda c: (not c.primary, c.school_number, c.role))
-        snap.persons[r.id] = Person(
-            r.id,
-            r.username,
-            r.given_name,
-            r.family_name,
-            r.birth_date,
-            r.email,
-            states[r.state],
-            _aware(r.disabled_at),
-            r.delete_after,
-            tuple(links.get(r.id, ())),
-            tuple(mine),
-            r.version,
+    no_links: tuple[SourceLink, ...] = ()
+    for (
+        pid,
+        username,
+        given,
+        family,
+        birth,
+        email,
+        state,
+        disabled_at,
+        delete_after,
+        version,
+    ) in _fetch(
+        conn,
+        "SELECT id, username, given_name, family_name, birth_date, email, state, "
+        "disabled_at, delete_after, version FROM persons",
+    ):
+        mine = ctx.get(pid)
+        if mine is None:
+            mine_t: tuple[Context, ...] = ()
+        else:
+            if len(mine) > 1:
+                mine.sort(key=lambda c: (not c.primary, c.school_number, c.role))
+            mine_t = tuple(mine)
+        if sqlite:
+            birth = dt.date.fromisoformat(birth) if birth else None
+            delete_after = dt.date.fromisoformat(delete_after) if delete_after else None
+            disabled_at = dt.datetime.fromisoformat(disabled_at) if disabled_at else None
+        snap.persons[pid] = Person(
+            pid,
+            username,
+            given,
+            family,
+            birth,
+            email,
+            states[state],
+            _aware(disabled_at),
+            delete_after,
+            tuple(links[pid]) if pid in links else no_links,
+            mine_t,
+            version,
         )
-        snap.taken_usernames.add(r.username)
+    snap.taken_usernames.update(p.username for p in snap.persons.values())
     snap.taken_usernames.update(
         conn.execute(
             sa.select(retired_usernames.c.username).where(retired_usernames.c.free_after > now)
         ).scalars()
     )
 
-    group_links: dict[uuid.UUID, list[SourceLink]] = defaultdict(list)
+    group_links: dict[str, list[SourceLink]] = defaultdict(list)
     for r in conn.execute(sa.select(group_sources)):
         group_links[r.group_id].append(SourceLink(r.system, r.source_id))
         snap.group_by_source[(r.system, r.source_id)] = r.group_id
@@ -128,9 +155,12 @@ def load_snapshot(conn: sa.Connection, now: dt.datetime) -> Snapshot:
             r.id, number_by_id[r.school_id], kinds[r.kind], r.name, tuple(group_links.get(r.id, ()))
         )
     member_roles = {m.value: m for m in MemberRole}
-    for r in conn.execute(sa.select(memberships)):
-        snap.memberships[(r.group_id, r.person_id)] = Membership(
-            r.group_id, r.person_id, member_roles[r.role], r.homeroom_teacher
+    members = snap.memberships
+    for group_id, person_id, role, homeroom in _fetch(
+        conn, "SELECT group_id, person_id, role, homeroom_teacher FROM memberships"
+    ):
+        members[(group_id, person_id)] = Membership(
+            group_id, person_id, member_roles[role], bool(homeroom)
         )
 
     for r in conn.execute(
@@ -139,7 +169,7 @@ def load_snapshot(conn: sa.Connection, now: dt.datetime) -> Snapshot:
         )
     ):
         ids: list[Any] = json.loads(r.candidates)
-        snap.pending_reviews[r.record_key] = PendingReview(r.id, tuple(uuid.UUID(i) for i in ids))
+        snap.pending_reviews[r.record_key] = PendingReview(r.id, tuple(str(i) for i in ids))
     for r in conn.execute(sa.select(review_rejections)):
         snap.rejections.add((r.record_key, r.person_id))
     snap.last_seq = changelog.last_seq(conn)

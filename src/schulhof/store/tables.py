@@ -19,11 +19,14 @@ metadata = sa.MetaData(
 )
 
 TS = sa.DateTime(timezone=True)
+# Ids are UUIDs kept as their 36-character text: the same on both backends, and plain
+# strings in Python (hashing uuid.UUID objects was a tenth of a city import).
+ID = sa.String(36)
 
 schools = sa.Table(
     "schools",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("id", ID, primary_key=True),
     sa.Column("number", sa.String(16), nullable=False, unique=True),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("type", sa.String(16), nullable=False),
@@ -36,13 +39,13 @@ school_sources = sa.Table(
     metadata,
     sa.Column("system", sa.String(64), primary_key=True),
     sa.Column("source_id", sa.String(255), primary_key=True),
-    sa.Column("school_id", sa.Uuid, sa.ForeignKey("schools.id"), nullable=False, index=True),
+    sa.Column("school_id", ID, sa.ForeignKey("schools.id"), nullable=False, index=True),
 )
 
 persons = sa.Table(
     "persons",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("id", ID, primary_key=True),
     sa.Column("username", sa.String(64), nullable=False, unique=True),
     sa.Column("given_name", sa.String(200), nullable=False),
     sa.Column("family_name", sa.String(200), nullable=False),
@@ -64,14 +67,14 @@ person_sources = sa.Table(
     metadata,
     sa.Column("system", sa.String(64), primary_key=True),
     sa.Column("source_id", sa.String(255), primary_key=True),
-    sa.Column("person_id", sa.Uuid, sa.ForeignKey("persons.id"), nullable=False, index=True),
+    sa.Column("person_id", ID, sa.ForeignKey("persons.id"), nullable=False, index=True),
 )
 
 contexts = sa.Table(
     "contexts",
     metadata,
-    sa.Column("person_id", sa.Uuid, sa.ForeignKey("persons.id"), primary_key=True),
-    sa.Column("school_id", sa.Uuid, sa.ForeignKey("schools.id"), primary_key=True),
+    sa.Column("person_id", ID, sa.ForeignKey("persons.id"), primary_key=True),
+    sa.Column("school_id", ID, sa.ForeignKey("schools.id"), primary_key=True),
     sa.Column("role", sa.String(16), primary_key=True),
     sa.Column("is_primary", sa.Boolean, nullable=False),
     sa.Index("ix_contexts_school_role", "school_id", "role"),
@@ -80,8 +83,8 @@ contexts = sa.Table(
 groups = sa.Table(
     "groups",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
-    sa.Column("school_id", sa.Uuid, sa.ForeignKey("schools.id"), nullable=False),
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("school_id", ID, sa.ForeignKey("schools.id"), nullable=False),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("created_at", TS, nullable=False),
@@ -93,14 +96,14 @@ group_sources = sa.Table(
     metadata,
     sa.Column("system", sa.String(64), primary_key=True),
     sa.Column("source_id", sa.String(255), primary_key=True),
-    sa.Column("group_id", sa.Uuid, sa.ForeignKey("groups.id"), nullable=False, index=True),
+    sa.Column("group_id", ID, sa.ForeignKey("groups.id"), nullable=False, index=True),
 )
 
 memberships = sa.Table(
     "memberships",
     metadata,
-    sa.Column("group_id", sa.Uuid, sa.ForeignKey("groups.id"), primary_key=True),
-    sa.Column("person_id", sa.Uuid, sa.ForeignKey("persons.id"), primary_key=True),
+    sa.Column("group_id", ID, sa.ForeignKey("groups.id"), primary_key=True),
+    sa.Column("person_id", ID, sa.ForeignKey("persons.id"), primary_key=True),
     sa.Column("role", sa.String(16), nullable=False),
     sa.Column("homeroom_teacher", sa.Boolean, nullable=False),
     sa.Index("ix_memberships_person", "person_id"),
@@ -109,8 +112,8 @@ memberships = sa.Table(
 guardian_links = sa.Table(
     "guardian_links",
     metadata,
-    sa.Column("guardian_id", sa.Uuid, sa.ForeignKey("persons.id"), primary_key=True),
-    sa.Column("student_id", sa.Uuid, sa.ForeignKey("persons.id"), primary_key=True),
+    sa.Column("guardian_id", ID, sa.ForeignKey("persons.id"), primary_key=True),
+    sa.Column("student_id", ID, sa.ForeignKey("persons.id"), primary_key=True),
     sa.Index("ix_guardian_links_student", "student_id"),
 )
 
@@ -139,7 +142,9 @@ change_log = sa.Table(
     sa.Column("actor", sa.String(200), nullable=False),
     sa.Column("entity", sa.String(32), nullable=False),
     sa.Column("op", sa.String(16), nullable=False),
-    sa.Column("entity_id", sa.Uuid, nullable=False),
+    # A UUID for schools, persons and groups; "<person>:<school>:<role>" for contexts and
+    # "<group>:<person>" for memberships, which have no id of their own.
+    sa.Column("entity_id", sa.String(120), nullable=False),
     sa.Column("schools", sa.Text, nullable=False),  # JSON array of school numbers
     sa.Column("state", sa.Text, nullable=False),  # JSON object: the entity's new state
     sa.Index("ix_change_log_entity_id", "entity_id"),
@@ -158,7 +163,7 @@ change_log_scope = sa.Table(
 review_items = sa.Table(
     "review_items",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("id", ID, primary_key=True),
     sa.Column("created_at", TS, nullable=False),
     sa.Column("updated_at", TS, nullable=False),
     sa.Column("record_key", sa.String(300), nullable=False),
@@ -168,7 +173,7 @@ review_items = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("decided_by", sa.String(200), nullable=True),
     sa.Column("decided_at", TS, nullable=True),
-    sa.Column("person_id", sa.Uuid, nullable=True),
+    sa.Column("person_id", ID, nullable=True),
     sa.Index("ix_review_items_status_key", "status", "record_key"),
 )
 
@@ -177,5 +182,5 @@ review_rejections = sa.Table(
     "review_rejections",
     metadata,
     sa.Column("record_key", sa.String(300), primary_key=True),
-    sa.Column("person_id", sa.Uuid, primary_key=True),
+    sa.Column("person_id", ID, primary_key=True),
 )

@@ -8,7 +8,6 @@ why that keeps readers from missing records), then everything commits together.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -38,7 +37,7 @@ class UnitOfWork:
         self,
         entity: EntityType,
         op: Operation,
-        entity_id: uuid.UUID,
+        entity_id: str,
         schools: Iterable[str],
         state: dict[str, Any],
     ) -> None:

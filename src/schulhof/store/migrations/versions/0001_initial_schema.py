@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 00:19:31.460588
+Create Date: 2026-11-30 00:35:19.276083
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def upgrade() -> None:
         sa.Column("actor", sa.String(length=200), nullable=False),
         sa.Column("entity", sa.String(length=32), nullable=False),
         sa.Column("op", sa.String(length=16), nullable=False),
-        sa.Column("entity_id", sa.Uuid(), nullable=False),
+        sa.Column("entity_id", sa.String(length=120), nullable=False),
         sa.Column("schools", sa.Text(), nullable=False),
         sa.Column("state", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_change_log")),
@@ -48,7 +48,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "persons",
-        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("username", sa.String(length=64), nullable=False),
         sa.Column("given_name", sa.String(length=200), nullable=False),
         sa.Column("family_name", sa.String(length=200), nullable=False),
@@ -79,8 +79,32 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("username", name=op.f("pk_retired_usernames")),
     )
     op.create_table(
+        "review_items",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("record_key", sa.String(length=300), nullable=False),
+        sa.Column("record", sa.Text(), nullable=False),
+        sa.Column("candidates", sa.Text(), nullable=False),
+        sa.Column("reason", sa.String(length=300), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("decided_by", sa.String(length=200), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("person_id", sa.String(length=36), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_review_items")),
+    )
+    with op.batch_alter_table("review_items", schema=None) as batch_op:
+        batch_op.create_index("ix_review_items_status_key", ["status", "record_key"], unique=False)
+
+    op.create_table(
+        "review_rejections",
+        sa.Column("record_key", sa.String(length=300), nullable=False),
+        sa.Column("person_id", sa.String(length=36), nullable=False),
+        sa.PrimaryKeyConstraint("record_key", "person_id", name=op.f("pk_review_rejections")),
+    )
+    op.create_table(
         "schools",
-        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("number", sa.String(length=16), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("type", sa.String(length=16), nullable=False),
@@ -91,8 +115,8 @@ def upgrade() -> None:
     )
     op.create_table(
         "contexts",
-        sa.Column("person_id", sa.Uuid(), nullable=False),
-        sa.Column("school_id", sa.Uuid(), nullable=False),
+        sa.Column("person_id", sa.String(length=36), nullable=False),
+        sa.Column("school_id", sa.String(length=36), nullable=False),
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("is_primary", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -108,8 +132,8 @@ def upgrade() -> None:
 
     op.create_table(
         "groups",
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("school_id", sa.Uuid(), nullable=False),
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("school_id", sa.String(length=36), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -123,8 +147,8 @@ def upgrade() -> None:
     )
     op.create_table(
         "guardian_links",
-        sa.Column("guardian_id", sa.Uuid(), nullable=False),
-        sa.Column("student_id", sa.Uuid(), nullable=False),
+        sa.Column("guardian_id", sa.String(length=36), nullable=False),
+        sa.Column("student_id", sa.String(length=36), nullable=False),
         sa.ForeignKeyConstraint(
             ["guardian_id"], ["persons.id"], name=op.f("fk_guardian_links_guardian_id_persons")
         ),
@@ -140,7 +164,7 @@ def upgrade() -> None:
         "person_sources",
         sa.Column("system", sa.String(length=64), nullable=False),
         sa.Column("source_id", sa.String(length=255), nullable=False),
-        sa.Column("person_id", sa.Uuid(), nullable=False),
+        sa.Column("person_id", sa.String(length=36), nullable=False),
         sa.ForeignKeyConstraint(
             ["person_id"], ["persons.id"], name=op.f("fk_person_sources_person_id_persons")
         ),
@@ -155,7 +179,7 @@ def upgrade() -> None:
         "school_sources",
         sa.Column("system", sa.String(length=64), nullable=False),
         sa.Column("source_id", sa.String(length=255), nullable=False),
-        sa.Column("school_id", sa.Uuid(), nullable=False),
+        sa.Column("school_id", sa.String(length=36), nullable=False),
         sa.ForeignKeyConstraint(
             ["school_id"], ["schools.id"], name=op.f("fk_school_sources_school_id_schools")
         ),
@@ -170,7 +194,7 @@ def upgrade() -> None:
         "group_sources",
         sa.Column("system", sa.String(length=64), nullable=False),
         sa.Column("source_id", sa.String(length=255), nullable=False),
-        sa.Column("group_id", sa.Uuid(), nullable=False),
+        sa.Column("group_id", sa.String(length=36), nullable=False),
         sa.ForeignKeyConstraint(
             ["group_id"], ["groups.id"], name=op.f("fk_group_sources_group_id_groups")
         ),
@@ -181,8 +205,8 @@ def upgrade() -> None:
 
     op.create_table(
         "memberships",
-        sa.Column("group_id", sa.Uuid(), nullable=False),
-        sa.Column("person_id", sa.Uuid(), nullable=False),
+        sa.Column("group_id", sa.String(length=36), nullable=False),
+        sa.Column("person_id", sa.String(length=36), nullable=False),
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("homeroom_teacher", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -229,6 +253,11 @@ def downgrade() -> None:
 
     op.drop_table("contexts")
     op.drop_table("schools")
+    op.drop_table("review_rejections")
+    with op.batch_alter_table("review_items", schema=None) as batch_op:
+        batch_op.drop_index("ix_review_items_status_key")
+
+    op.drop_table("review_items")
     op.drop_table("retired_usernames")
     with op.batch_alter_table("persons", schema=None) as batch_op:
         batch_op.drop_index("ix_persons_updated_at")
