@@ -1,6 +1,6 @@
 """Fixtures: a fresh directory on SQLite and on PostgreSQL for every test that asks for one.
 
-PostgreSQL: one database per xdist worker, created once and emptied between tests.
+PostgreSQL: one database per test process, created once and emptied between tests.
 Set SCHULHOF_TEST_PG to another server URL, or to `off` to run SQLite only (never in CI).
 """
 
@@ -36,24 +36,21 @@ class FixedClock:
         self.now += dt.timedelta(**kwargs)
 
 
-def _pg_database(worker: str) -> str:
-    name = f"schulhof_test_{worker}"
+def _admin(sql: str, *params: str) -> list[tuple[object, ...]]:
     with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    return f"{PG_SERVER}/{name}"
+        cur = conn.execute(sql, params or None)
+        return cur.fetchall() if cur.description else []
 
 
 @pytest.fixture(scope="session")
-def pg_url(worker_id: str) -> str:
-    url = _pg_database(worker_id)
-    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
-    with engine.begin() as conn:  # start from an empty schema every session
-        conn.exec_driver_sql("DROP SCHEMA public CASCADE")
-        conn.exec_driver_sql("CREATE SCHEMA public")
-    engine.dispose()
-    return url
+def pg_url() -> Iterator[str]:
+    """A database of this test process's own (several suites may run at once on one server),
+    dropped at the end."""
+    name = f"schulhof_test_{os.getpid()}"
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _admin(f'CREATE DATABASE "{name}"')
+    yield f"{PG_SERVER}/{name}"
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _empty(engine: sa.Engine) -> None:

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from schulhof.cli import changes, db, demo, groups, imports, lifecycle, review, schools, users
+from schulhof.cli import (
+    changes,
+    db,
+    demo,
+    export,
+    groups,
+    imports,
+    lifecycle,
+    review,
+    schools,
+    users,
+)
 from schulhof.cli.app import app
 
 app.add_typer(schools.cli, name="schools")
@@ -13,6 +24,7 @@ app.add_typer(db.cli, name="db")
 app.add_typer(imports.cli, name="import")
 app.add_typer(review.cli, name="review")
 app.add_typer(lifecycle.cli, name="lifecycle")
+app.add_typer(export.cli, name="export")
 app.command("demo")(demo.demo)
 
 

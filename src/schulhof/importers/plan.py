@@ -37,7 +37,7 @@ from schulhof.domain.model import (
 )
 from schulhof.domain.snapshot import Snapshot
 from schulhof.domain.transliteration import fold
-from schulhof.importers.matching import ExactKey, PersonIndex, exact_key
+from schulhof.importers.matching import ExactKey, PersonIndex, exact_key, folded_key
 from schulhof.importers.records import (
     Feed,
     FeedMode,
@@ -261,6 +261,15 @@ class Planner:
                 if key is not None and assigned[i] is None:
                     assigned[i] = self.snap.person_by_source.get((key.system, key.source_id))
             pid = assigned[i]
+            if pid is not None and rec.key is None and not self._plausible(rec, pid):
+                # A school-local number given to someone else (offices reuse them): this
+                # is not the person who had it. Match by name and birth date instead.
+                self.plan.notes.append(
+                    f"{rec.origin.file}:{rec.origin.line}: number {record_key(rec).source_id} "
+                    f"belonged to {self.snap.persons[pid].username}, whose name and birth "
+                    "date differ: treated as another person"
+                )
+                assigned[i] = pid = None
             if pid is not None:
                 claimed_systems[pid].add(record_key(rec).system)
         index: PersonIndex | None = None
@@ -296,6 +305,16 @@ class Planner:
                 desired.leaving = True
             else:
                 desired.records.append(rec)
+
+    def _plausible(self, rec: PersonRecord, pid: str) -> bool:
+        """Is the holder of a school-local number plausibly this record's person? A name
+        change keeps the birth date, a corrected birth date keeps the name."""
+        p = self.snap.persons[pid]
+        if rec.birth_date is None or p.birth_date is None or rec.birth_date == p.birth_date:
+            return True
+        a = exact_key(rec.given_name, rec.family_name, None)
+        b = exact_key(p.given_name, p.family_name, None)
+        return a == b or folded_key(*a) == folded_key(*b)
 
     def _match_existing(
         self,

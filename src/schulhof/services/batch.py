@@ -104,7 +104,9 @@ def apply_batch(uow: UnitOfWork, batch: Batch, snap: Snapshot) -> None:
     for g in batch.deleted_groups:
         uow.record(EntityType.GROUP, Operation.DELETE, g.id, [g.school_number], group_state(g))
 
-    # 3. persons
+    # 3. persons: changes first, so a source link one person gives up (a school-local
+    # number the office gave to a new student) is free when the new person takes it
+    _apply_person_changes(uow, batch.changed_persons, school_ids)
     person_store.insert(conn, batch.new_persons, school_ids, now)
     for p in batch.new_persons:
         uow.record(EntityType.PERSON, Operation.CREATE, p.id, p.school_numbers, person_state(p))
@@ -116,7 +118,6 @@ def apply_batch(uow: UnitOfWork, batch: Batch, snap: Snapshot) -> None:
                 [c.school_number],
                 context_state(p.id, c),
             )
-    _apply_person_changes(uow, batch.changed_persons, school_ids)
 
     # 4. groups in (renames via a temporary name when the new name is still taken)
     taken = {(g.school_number, g.kind, g.name) for g in snap.groups.values()}
