@@ -23,7 +23,8 @@ CITYGEN = SHARED / "bench" / "citygen.py"
 SIZE = ["--schools", "8", "--students", "1200", "--teachers", "120"]
 ACTOR = system("test")
 
-Picture = dict[tuple[str, str, str], tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]]
+Entry = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+Picture = dict[tuple[str, str, str], list[Entry]]
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +54,8 @@ def fresh(tmp_path: Path) -> Iterator[Services]:
 
 
 def picture(svc: Services) -> Picture:
-    """Every active person by name and birth date, with schools, roles and classes."""
+    """Every active person by name and birth date, with schools, roles and classes (a list:
+    two children may share name and birthday)."""
     result: Picture = {}
     for v in persons.list_persons(svc, PersonFilter(state=LifecycleState.ACTIVE)):
         p = v.person

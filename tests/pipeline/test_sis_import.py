@@ -372,3 +372,22 @@ def test_class_change_is_an_update(svc: Services, tmp_path: Path, city: list[Sch
     assert view.classes == ("4b",)
     four_a = next(g for g in list_groups(svc, school="91000") if g.group.name == "4a")
     assert four_a.members == 2
+
+
+def test_two_pupils_with_the_same_name_and_birthday_are_two_children(
+    svc: Services, tmp_path: Path, city: list[School]
+) -> None:
+    a, b = city
+    a.students.append(Student("1080", "Hahn", "Yasmin", "05.02.2016", "3b"))
+    b.students.append(Student("5080", "Hahn", "Yasmin", "05.02.2016", "7a"))
+    first = run(svc, write_city(tmp_path / "day1", city))
+    assert first.summary()["created"] == 11
+    assert any("two accounts made" in n for n in first.plan.notes)
+    twins = [v for v in persons.list_persons(svc, PersonFilter(search="hahn"))]
+    assert sorted(v.person.school_numbers for v in twins) == [("91000",), ("91007",)]
+    # One of them moves on: which one? Name and birthday cannot tell; a person decides.
+    b.students = [s for s in b.students if s.number != "5080"]
+    c = School("91014", [Student("9001", "Hahn", "Yasmin", "05.02.2016", "5a")], [])
+    second = run(svc, write_city(tmp_path / "day2", [a, b, c]))
+    assert second.summary()["review"] == 1
+    assert sorted(second.plan.review[0].candidates) == sorted(v.person.username for v in twins)

@@ -9,6 +9,7 @@ What a OneRoster 1.1 package cannot say, and what is done instead:
   package read from a roster system goes back out under that system's ids), else the
   Schulhof id. Courses, the school year and enrollments have no ids of their own here:
   theirs are derived from their class, dates and (class, user), the same on every run.
+  A user's `identifier` is always the Schulhof id, whatever the `sourcedId`.
 - **One role per user** (1.1 has no `roles.csv`). The role is the primary context's;
   `orgSourcedIds` lists every school of the person, the primary one first, so each of
   their enrollments stays inside one of their orgs. A teacher at one school and staff at

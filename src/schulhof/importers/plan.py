@@ -116,6 +116,7 @@ class Planner:
         self.delta_schools = self._delta_schools()
         self.records = [_with_key(r, feed.source) for r in feed.persons]
         self._school_sets: dict[str, frozenset[str]] = {}
+        self._claimed_as_student: set[str] = set()
 
     # -- coverage ---------------------------------------------------------------------
     def _delta_schools(self) -> set[str]:
@@ -272,8 +273,10 @@ class Planner:
                 assigned[i] = pid = None
             if pid is not None:
                 claimed_systems[pid].add(record_key(rec).system)
+                if _is_student(rec):
+                    self._claimed_as_student.add(pid)
         index: PersonIndex | None = None
-        new_by_exact: dict[ExactKey, tuple[str, set[str]]] = {}
+        new_by_exact: dict[ExactKey, tuple[str, set[str], bool]] = {}
         for i, rec in enumerate(records):
             if assigned[i] is not None or rec.status is RecordStatus.TO_BE_DELETED:
                 continue
@@ -286,13 +289,24 @@ class Planner:
             ek = exact_key(rec.given_name, rec.family_name, rec.birth_date)
             twin = new_by_exact.get(ek) if rec.birth_date is not None else None
             if twin is not None and key.system not in twin[1]:
-                assigned[i] = twin[0]  # one new person listed by two schools at once
-                twin[1].add(key.system)
-                continue
+                if twin[2] and _is_student(rec):
+                    # Two pupils of the same name and birthday at two schools: a child
+                    # attends one school, so these are two children. Never merged.
+                    self.plan.notes.append(
+                        f"{rec.origin.file}:{rec.origin.line}: {rec.given_name} "
+                        f"{rec.family_name}, born {rec.birth_date}, is a pupil at another "
+                        "school too: two accounts made"
+                    )
+                else:
+                    assigned[i] = twin[0]  # staff working at two schools: one person
+                    twin[1].add(key.system)
+                    continue
             pid = new_id()
             self.new_ids.add(pid)
-            new_by_exact[ek] = (pid, {key.system})
+            new_by_exact[ek] = (pid, {key.system}, _is_student(rec))
             assigned[i] = pid
+            if _is_student(rec):
+                self._claimed_as_student.add(pid)
         for i, rec in enumerate(records):
             pid = assigned[i]
             if pid is None:
@@ -332,9 +346,17 @@ class Planner:
             for pid in index.exact_matches(rec.given_name, rec.family_name, rec.birth_date)
             if (text, pid) not in self.snap.rejections and key.system not in claimed_systems[pid]
         ]
+        if len(exact) == 1 and _is_student(rec) and exact[0] in self._claimed_as_student:
+            # The person is still a pupil at another school in this same feed.
+            self._review(
+                rec, exact, "same name and birth date as a pupil still listed at another school"
+            )
+            return True
         if len(exact) == 1:
             assigned[i] = exact[0]
             claimed_systems[exact[0]].add(key.system)
+            if _is_student(rec):
+                self._claimed_as_student.add(exact[0])
             return True
         if len(exact) > 1:
             self._review(rec, exact, "several people with this name and birth date")
@@ -748,6 +770,10 @@ def _contexts(
         )
         for c in merged
     )
+
+
+def _is_student(rec: PersonRecord) -> bool:
+    return any(role is Role.STUDENT for _, role in rec.roles)
 
 
 def _with_key(rec: PersonRecord, source: str) -> PersonRecord:
