@@ -41,9 +41,7 @@ class PersonIndex:
     def __init__(self, people: Iterable[Person]) -> None:
         self.exact: dict[ExactKey, list[str]] = defaultdict(list)
         self.folded: dict[ExactKey, list[str]] = defaultdict(list)
-        self.by_names: dict[tuple[str, str], list[tuple[str, dt.date | None]]] = defaultdict(
-            list
-        )
+        self.by_names: dict[tuple[str, str], list[tuple[str, dt.date | None]]] = defaultdict(list)
         for p in people:
             key = exact_key(p.given_name, p.family_name, p.birth_date)
             self.exact[key].append(p.id)

@@ -41,7 +41,6 @@ from schulhof.importers.matching import ExactKey, PersonIndex, exact_key, folded
 from schulhof.importers.records import (
     Feed,
     FeedMode,
-    MembershipRecord,
     PersonRecord,
     RecordStatus,
     SourceKey,
@@ -117,6 +116,8 @@ class Planner:
         self.records = [_with_key(r, feed.source) for r in feed.persons]
         self._school_sets: dict[str, frozenset[str]] = {}
         self._claimed_as_student: set[str] = set()
+        self._bases: dict[tuple[str, str, str, dt.date | None], str] = {}
+        self._contexts: dict[tuple[str, Role], tuple[Context, ...]] = {}
 
     # -- coverage ---------------------------------------------------------------------
     def _delta_schools(self) -> set[str]:
@@ -409,8 +410,16 @@ class Planner:
     def _new_person(self, pid: str, records: list[PersonRecord]) -> None:
         first = records[0]
         pairs = self._roles(records)
-        primary_school = next((r.primary_school for r in records if r.primary_school), None)
-        contexts = _contexts(pairs, primary_school, keep=None)
+        if len(pairs) == 1:  # the usual case, with shared Context objects
+            nr, role_ = pairs[0]
+            key = (nr, role_)
+            shared = self._contexts.get(key)
+            if shared is None:
+                shared = self._contexts[key] = (Context(nr, role_, True),)
+            contexts = shared
+        else:
+            primary_school = next((r.primary_school for r in records if r.primary_school), None)
+            contexts = _contexts(pairs, primary_school, keep=None)
         role = contexts[0].role if contexts else None
         username = self._username(first, role)
         sources = tuple(
@@ -451,12 +460,16 @@ class Planner:
         ):
             taken.add(wanted)
             return wanted
-        base = usernames.base_username(
-            rec.given_name,
-            rec.family_name,
-            template=self.settings.template_for(role),
-            birth_date=rec.birth_date,
-        )
+        template = self.settings.template_for(role)
+        # Names repeat a lot in a city; the base depends on the birth date only if the
+        # template uses it.
+        uses_birth = "{birth" in template or "{yy" in template
+        key = (rec.given_name, rec.family_name, template, rec.birth_date if uses_birth else None)
+        base = self._bases.get(key)
+        if base is None:
+            base = self._bases[key] = usernames.base_username(
+                rec.given_name, rec.family_name, template=template, birth_date=rec.birth_date
+            )
         name = usernames.pick_username(base, taken.__contains__)
         taken.add(name)
         return name
@@ -580,23 +593,28 @@ class Planner:
         desired: dict[tuple[str, str], Membership] = {}
         removed: list[tuple[str, str]] = []
         skipped = 0
+        school_of = {gid: g.school_number for gid, g in self.snap.groups.items()}
+        school_of.update((gid, g.school_number) for gid, g in self.groups_after.items())
+        group_by_key, pid_by_key = self.group_by_key, self.pid_by_key
+        deleted, current_members = self.deleted_groups, self.snap.memberships
+        has_context_at = self._has_context_at
         for rec in self.feed.memberships:
-            gid = self.group_by_key.get(rec.group)
+            gid = group_by_key.get(rec.group)
             if gid is None:
                 gid = self.snap.group_by_source.get((rec.group.system, rec.group.source_id))
-            pid = self.pid_by_key.get(rec.person)
+            pid = pid_by_key.get(rec.person)
             if pid is None:
                 pid = self.snap.person_by_source.get((rec.person.system, rec.person.source_id))
-            if gid is None or pid is None or gid in self.deleted_groups:
+            if gid is None or pid is None or gid in deleted:
                 continue  # unresolved people are in review; unknown groups were reported
             if rec.status is RecordStatus.TO_BE_DELETED:
-                if (gid, pid) in self.snap.memberships:
+                if (gid, pid) in current_members:
                     removed.append((gid, pid))
                 continue
-            if not self._has_context_at(pid, self._group(gid).school_number):
+            if not has_context_at(pid, school_of[gid]):
                 skipped += 1
                 continue
-            desired[(gid, pid)] = _membership(rec, gid, pid)
+            desired[(gid, pid)] = Membership(gid, pid, rec.role, rec.homeroom_teacher)
         if skipped:
             self.plan.notes.append(
                 f"{skipped} memberships skipped: the person has no role at the group's school"
@@ -616,7 +634,7 @@ class Planner:
                 self._remove(m)
                 continue
             left = left_school.get(pid)
-            if left and self._group(gid).school_number in left:
+            if left and school_of[gid] in left:
                 self._remove(m)
                 desired.pop((gid, pid), None)
                 continue
@@ -633,11 +651,13 @@ class Planner:
         for gid, pid in removed:
             if self.allow_removals:
                 self._remove(self.snap.memberships[(gid, pid)])
+        new_ids = self.new_ids
         for key, m in desired.items():
-            current = self.snap.memberships.get(key)
+            current = current_members.get(key)
             if current is None:
                 self.batch.added_members.append(m)
-                self._note_member(m, "+")
+                if m.person_id not in new_ids:  # a new person's classes are in `created`
+                    self._note_member(m, "+")
             elif current != m:
                 self.batch.changed_members.append(m)
                 self.plan.memberships_changed += 1
@@ -791,10 +811,6 @@ def _with_key(rec: PersonRecord, source: str) -> PersonRecord:
 
 def _name(new: str, old: str) -> str:
     return old if _lossy_variant(new, old) else new
-
-
-def _membership(rec: MembershipRecord, gid: str, pid: str) -> Membership:
-    return Membership(gid, pid, rec.role, rec.homeroom_teacher)
 
 
 def _record_json(rec: PersonRecord, source: str) -> dict[str, object]:

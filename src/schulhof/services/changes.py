@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from schulhof.domain.changes import ChangeRecord
 from schulhof.services.runtime import Services
-from schulhof.store import changelog
+from schulhof.store import changelog, integrity
 from schulhof.store.database import read_connection
+from schulhof.store.integrity import Finding
 
 
 def changes_after(
@@ -18,3 +19,8 @@ def changes_after(
 def last_seq(svc: Services) -> int:
     with read_connection(svc.engine) as conn:
         return changelog.last_seq(conn)
+
+
+def check_integrity(svc: Services) -> list[Finding]:
+    with read_connection(svc.engine) as conn:
+        return integrity.check(conn)

@@ -24,26 +24,26 @@ def insert_rows(
         return
     dialect = conn.dialect
     processors: list[Callable[[Any], Any] | None] = [
-        table.c[name].type._cached_bind_processor(dialect) for name in columns
+        _processor(table.c[n], dialect) for n in columns
     ]
     if any(p is not None for p in processors):
-        rows = [
-            tuple(
-                v if p is None or v is None else p(v) for v, p in zip(row, processors, strict=True)
-            )
-            for row in rows
-        ]
+        rows = _processed(rows, processors)
     names = ", ".join(columns)
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
     if dialect.name == "postgresql" and len(rows) >= COPY_THRESHOLD:
-        raw = conn.connection.dbapi_connection
-        assert raw is not None
-        with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+        sql = f"COPY {table.name} ({names}) FROM STDIN"
+        with raw.cursor() as cur, cur.copy(sql) as copy:  # type: ignore[attr-defined]
             for row in rows:
                 copy.write_row(row)
         return
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     marks = ", ".join([mark] * len(columns))
-    conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", list(rows))
+    cur = raw.cursor()
+    try:
+        cur.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
+    finally:
+        cur.close()
 
 
 def _processed(
@@ -68,3 +68,9 @@ def _processed(
                 values[i] = last_out[i] = proc(v)
         out.append(values)
     return out
+
+
+def _processor(column: sa.Column[Any], dialect: sa.Dialect) -> Callable[[Any], Any] | None:
+    if dialect.name == "sqlite" and isinstance(column.type, sa.Boolean):
+        return None  # sqlite3 stores True/False as 1/0, exactly what SQLAlchemy would
+    return column.type._cached_bind_processor(dialect)

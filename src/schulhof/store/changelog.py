@@ -13,8 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import sqlalchemy as sa
@@ -24,8 +23,7 @@ from schulhof.store.bulk import insert_rows
 from schulhof.store.tables import change_log, change_log_scope, counters
 
 
-@dataclass(frozen=True, slots=True)
-class PendingChange:
+class PendingChange(NamedTuple):  # a tuple: hundreds of thousands are made per import
     entity: EntityType
     op: Operation
     entity_id: str

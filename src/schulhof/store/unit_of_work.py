@@ -41,9 +41,11 @@ class UnitOfWork:
         schools: Iterable[str],
         state: dict[str, Any],
     ) -> None:
-        self._changes.append(
-            changelog.PendingChange(entity, op, entity_id, tuple(sorted(set(schools))), state)
-        )
+        if isinstance(schools, tuple | list) and len(schools) <= 1:
+            scope = tuple(schools)  # the common case, without sorting
+        else:
+            scope = tuple(sorted(set(schools)))
+        self._changes.append(changelog.PendingChange(entity, op, entity_id, scope, state))
 
     @property
     def pending(self) -> int:
