@@ -14,7 +14,7 @@ from schulhof.access.actors import system
 from schulhof.domain.model import LifecycleState
 from schulhof.domain.transliteration import fold
 from schulhof.importers.pipeline import import_path
-from schulhof.services import persons, review
+from schulhof.services import changes, persons, review
 from schulhof.services.runtime import Services, open_services
 from schulhof.store.persons import PersonFilter
 from tests.conftest import SHARED
@@ -54,6 +54,7 @@ def fresh(tmp_path: Path) -> Iterator[Services]:
 
 
 def picture(svc: Services) -> Picture:
+    assert changes.check_integrity(svc) == []
     """Every active person by name and birth date, with schools, roles and classes (a list:
     two children may share name and birthday)."""
     result: Picture = {}

@@ -32,9 +32,11 @@ def run(
     approve: bool = False,
     skip_invalid: bool = False,
 ) -> ImportReport:
-    return import_path(
+    report = import_path(
         svc, ACTOR, "sis", path, dry_run=dry_run, approve=approve, skip_invalid=skip_invalid
     )
+    assert changes.check_integrity(svc) == []
+    return report
 
 
 def everyone(svc: Services) -> dict[str, PersonView]:
