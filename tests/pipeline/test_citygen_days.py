@@ -54,9 +54,9 @@ def fresh(tmp_path: Path) -> Iterator[Services]:
 
 
 def picture(svc: Services) -> Picture:
-    assert changes.check_integrity(svc) == []
     """Every active person by name and birth date, with schools, roles and classes (a list:
     two children may share name and birthday)."""
+    assert changes.check_integrity(svc) == []
     result: Picture = {}
     for v in persons.list_persons(svc, PersonFilter(state=LifecycleState.ACTIVE)):
         p = v.person
