@@ -459,11 +459,6 @@ def test_workgroups_go_out_as_scheduled_classes_and_come_back_as_courses(
 
 # Re-imports into the directory the package came from that do change something. Each is a
 # rule of the reader or planner, not of the export; strict, so a fix shows up as XPASS.
-@pytest.mark.xfail(
-    strict=True,
-    reason="planner: a full OneRoster feed covers every role at its schools, so the school "
-    "admin context (which no OneRoster role maps to) is removed",
-)
 def test_reimport_keeps_school_admins(svc: Services, tmp_path: Path) -> None:
     schools.add_school(svc, OP, "91000", "Grundschule")
     _person(
@@ -480,11 +475,6 @@ def test_reimport_keeps_school_admins(svc: Services, tmp_path: Path) -> None:
     assert view(svc) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reader+planner: 'scheduled' reads as a course, and a workgroup is adopted only "
-    "by (school, kind, name), so a new course of the same name is made",
-)
 def test_reimport_keeps_workgroups(svc: Services, tmp_path: Path) -> None:
     schools.add_school(svc, OP, "91000", "Grundschule")
     kid = _person(svc, "Kim", "Lee", dt.date(2015, 1, 1), Context("91000", Role.STUDENT))
@@ -495,11 +485,6 @@ def test_reimport_keeps_workgroups(svc: Services, tmp_path: Path) -> None:
     assert summary["groups_created"] == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="planner: a person without a birth date and without a OneRoster link cannot be "
-    "matched by name alone and goes to review, though the sourcedId is their own Schulhof id",
-)
 def test_reimport_finds_people_without_a_birth_date(svc: Services, tmp_path: Path) -> None:
     schools.add_school(svc, OP, "91000", "Grundschule")
     _person(svc, "Hans", "Meier", None, Context("91000", Role.TEACHER))
@@ -508,22 +493,18 @@ def test_reimport_finds_people_without_a_birth_date(svc: Services, tmp_path: Pat
     assert summary["review"] == 0
 
 
-def test_an_unlinked_record_whose_id_became_another_ones_link_gets_an_id_of_its_own(
-    svc: Services, tmp_path: Path
-) -> None:
-    """After the workgroup case above, a course carries the workgroup's id as its link:
-    the package must still have one row per sourcedId, or nothing of it can be read."""
+def test_a_workgroup_comes_back_as_itself(svc: Services, tmp_path: Path) -> None:
+    """OneRoster has no workgroups ("scheduled" reads as a course): the re-import finds the
+    workgroup by its own id, links it, and the next export is still one row per group."""
     schools.add_school(svc, OP, "91000", "Grundschule")
     choir = groups.add_group(svc, OP, "91000", GroupKind.WORKGROUP, "Chor")
     export(svc, tmp_path / "first")
     import_path(svc, OP, "oneroster", tmp_path / "first", approve=True)
-    assert len(groups.list_groups(svc)) == 2  # the workgroup and a course linked to its id
-
+    found = groups.list_groups(svc)
+    assert [(g.group.id, g.group.kind) for g in found] == [(choir.id, GroupKind.WORKGROUP)]
     export(svc, tmp_path / "second")
-
     ids = [c["sourcedId"] for c in rows(tmp_path / "second" / "classes.csv")]
-    assert len(set(ids)) == 2
-    assert choir.id in ids  # the link keeps it; the workgroup gets a derived one
+    assert ids == [choir.id]
     assert read_oneroster(tmp_path / "second").errors == []
 
 

@@ -132,12 +132,23 @@ class Planner:
 
     def covered(self, school: str, role: Role) -> bool:
         """Does this feed speak for `role` at `school` (so absence means: not there)?"""
+        if role is Role.SCHOOL_ADMIN:
+            return False  # admin rights are given in Schulhof, never by a feed
         if self.feed.mode is FeedMode.DELTA:
             return school in self.delta_schools
         if school not in self.feed.scope:
             return False
         roles = self.feed.coverage.get(school)
         return roles is None or role in roles
+
+    @staticmethod
+    def _own_id(entities: dict[str, Person] | dict[str, Group], key: SourceKey) -> str | None:
+        """A source id that is our own id (a file we exported comes back): that entity,
+        unless it is already linked to another id of the same system."""
+        entity = entities.get(key.source_id)
+        if entity is None or any(s.system == key.system for s in entity.sources):
+            return None
+        return key.source_id
 
     # -- 1. schools -------------------------------------------------------------------
     def plan_schools(self) -> None:
@@ -175,6 +186,8 @@ class Planner:
         for rec in self.feed.groups:
             link = SourceLink(rec.key.system, rec.key.source_id)
             gid = self.snap.group_by_source.get((link.system, link.source_id))
+            if gid is None:
+                gid = self._own_id(self.snap.groups, rec.key)
             if rec.status is RecordStatus.TO_BE_DELETED:
                 if gid is not None and self.allow_removals:
                     self.deleted_groups.add(gid)
@@ -187,21 +200,26 @@ class Planner:
                 continue
             if gid is not None:
                 before = self.snap.groups[gid]
+                after = before
+                if link not in before.sources:  # found by our own id: remember the link
+                    after = dataclasses.replace(after, sources=(*before.sources, link))
                 if before.name != rec.name:
                     name = self._free_name(
                         names_in_use, rec.school_number, before.kind, rec.name, gid
                     )
-                    after = dataclasses.replace(before, name=name)
-                    self.batch.renamed_groups.append((before, after))
+                    after = dataclasses.replace(after, name=name)
                     self.plan.groups_renamed.append(
                         f"{before.school_number}: {before.name} → {name}"
                     )
                     names_in_use[(after.school_number, after.kind, name)] = gid
-                    self.groups_after[gid] = after
-                else:
-                    self.groups_after[gid] = before
+                if after is not before:
+                    self.batch.renamed_groups.append((before, after))
+                self.groups_after[gid] = after
             else:
                 adopt = names_in_use.get((rec.school_number, rec.kind, rec.name))
+                if adopt is None and rec.kind is GroupKind.COURSE:
+                    # OneRoster knows no workgroups: a "scheduled" class may be one of ours.
+                    adopt = names_in_use.get((rec.school_number, GroupKind.WORKGROUP, rec.name))
                 if (
                     adopt is not None
                     and adopt in self.snap.groups
@@ -262,6 +280,8 @@ class Planner:
             for key in (rec.key, rec.local_key):
                 if key is not None and assigned[i] is None:
                     assigned[i] = self.snap.person_by_source.get((key.system, key.source_id))
+            if assigned[i] is None and rec.key is not None:
+                assigned[i] = self._own_id(self.snap.persons, rec.key)
             pid = assigned[i]
             if pid is not None and rec.key is None and not self._plausible(rec, pid):
                 # A school-local number given to someone else (offices reuse them): this
