@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 class ActorKind(enum.StrEnum):
     OPERATOR = "operator"  # the command line on the server: may do everything
-    CITY_ADMIN = "city_admin"
-    SCHOOL_ADMIN = "school_admin"
-    TEACHER = "teacher"
-    SERVICE = "service"
+    CITY_ADMIN = "city_admin"  # the authority's IT: every school
+    SCHOOL_ADMIN = "school_admin"  # one or more schools' IT
+    TEACHER = "teacher"  # the students of the groups they teach
+    SERVICE = "service"  # a connected service: read-only, its schools and attributes
     SYSTEM = "system"  # scheduled jobs such as the lifecycle run and imports
 
 
@@ -20,7 +20,9 @@ class Actor:
     kind: ActorKind
     name: str
     schools: frozenset[str] = frozenset()
-    person_id: str | None = None
+    person_id: str | None = None  # the person behind a teacher's (or admin's) token
+    attributes: frozenset[str] | None = None  # what a service may see; None: its defaults
+    token_id: str | None = None
 
     @property
     def label(self) -> str:
