@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from schulhof.access.actors import operator
+from schulhof.access.actors import OPERATOR, operator
 from schulhof.domain.errors import ConflictError
 from schulhof.domain.model import (
     Context,
@@ -244,7 +244,7 @@ def test_reimport_reads_a_person_disabled_by_hand_as_having_left(
 
     summary = report.summary()
     assert (summary["disabled"], summary["memberships_removed"]) == (0, 1)
-    gone = persons.get_person(svc, small.gone)
+    gone = persons.get_person(svc, OPERATOR, small.gone)
     assert gone.person.state is LifecycleState.DISABLED
     assert gone.person.contexts == ()
     assert gone.classes == ()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from schulhof.access.actors import system
+from schulhof.access.actors import OPERATOR, system
 from schulhof.domain.model import LifecycleState
 from schulhof.domain.transliteration import fold
 from schulhof.importers.pipeline import import_path
@@ -58,7 +58,7 @@ def picture(svc: Services) -> Picture:
     two children may share name and birthday)."""
     assert changes.check_integrity(svc) == []
     result: Picture = {}
-    for v in persons.list_persons(svc, PersonFilter(state=LifecycleState.ACTIVE)):
+    for v in persons.list_persons(svc, OPERATOR, PersonFilter(state=LifecycleState.ACTIVE)):
         p = v.person
         key = (p.given_name, p.family_name, p.birth_date.isoformat() if p.birth_date else "")
         entry = (
@@ -87,12 +87,14 @@ def test_school_office_days_keep_accounts_and_match_a_fresh_import(
     svc: Services, fresh: Services, city: Path
 ) -> None:
     import_path(svc, ACTOR, "sis", city / "day0" / "sis")
-    before = {v.person.id for v in persons.list_persons(svc, PersonFilter())}
+    before = {v.person.id for v in persons.list_persons(svc, OPERATOR, PersonFilter())}
     report = import_path(svc, ACTOR, "sis", city / "day5" / "sis")
     s = report.summary()
     assert (s["errors"], s["review"], s["held"]) == ([], 0, False)
     assert s["moved"] > 0
-    after = {v.person.id for v in persons.list_persons(svc, PersonFilter(include_deleted=True))}
+    after = {
+        v.person.id for v in persons.list_persons(svc, OPERATOR, PersonFilter(include_deleted=True))
+    }
     assert len(after - before) == s["created"]  # movers were not made again
     import_path(fresh, ACTOR, "sis", city / "day5" / "sis")
     assert picture(svc) == picture(fresh)
@@ -105,7 +107,7 @@ def test_rollover_is_held_then_applied_without_new_accounts_for_movers(
     import_path(svc, ACTOR, source, city / "day0" / source)
     ids_before = {
         (v.person.given_name, v.person.family_name, v.person.birth_date): v.person.id
-        for v in persons.list_persons(svc, PersonFilter())
+        for v in persons.list_persons(svc, OPERATOR, PersonFilter())
     }
     held = import_path(svc, ACTOR, source, city / "rollover" / source)
     assert held.held  # final grades leave: more than 10 % of some schools
@@ -125,7 +127,7 @@ def test_rollover_is_held_then_applied_without_new_accounts_for_movers(
     assert again.summary()["review"] == 0
     import_path(fresh, ACTOR, source, city / "rollover" / source)
     assert picture(svc) == picture(fresh)
-    for v in persons.list_persons(svc, PersonFilter(state=LifecycleState.ACTIVE)):
+    for v in persons.list_persons(svc, OPERATOR, PersonFilter(state=LifecycleState.ACTIVE)):
         key = (v.person.given_name, v.person.family_name, v.person.birth_date)
         if key in ids_before:
             assert ids_before[key] == v.person.id

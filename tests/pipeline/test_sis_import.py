@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from schulhof.access.actors import system
+from schulhof.access.actors import OPERATOR, system
 from schulhof.domain.model import LifecycleState
 from schulhof.importers.pipeline import import_path
 from schulhof.importers.report import ImportReport
@@ -42,7 +42,7 @@ def run(
 def everyone(svc: Services) -> dict[str, PersonView]:
     return {
         f"{v.person.given_name} {v.person.family_name}": v
-        for v in persons.list_persons(svc, PersonFilter(include_deleted=True))
+        for v in persons.list_persons(svc, OPERATOR, PersonFilter(include_deleted=True))
     }
 
 
@@ -237,7 +237,9 @@ def test_truncated_export_is_held_and_writes_nothing(
     assert not held.ok
     assert "school 91000: 18 of 42 active people would be disabled" in held.held_reasons[0]
     assert changes.last_seq(svc) == seq
-    active = persons.list_persons(svc, PersonFilter(school="91000", state=LifecycleState.ACTIVE))
+    active = persons.list_persons(
+        svc, OPERATOR, PersonFilter(school="91000", state=LifecycleState.ACTIVE)
+    )
     assert len(active) == 42
     approved = run(svc, tmp_path / "day2", approve=True)
     assert approved.applied
@@ -287,7 +289,7 @@ def test_invalid_rows_write_nothing(svc: Services, tmp_path: Path, city: list[Sc
     where = {(e.file, e.line, e.field) for e in report.errors}
     assert ("schueler_91000.csv", 2, "Geburtsdatum") in where
     assert any(e.line == 3 and "1001" in e.message for e in report.errors)
-    assert persons.list_persons(svc, PersonFilter()) == []
+    assert persons.list_persons(svc, OPERATOR, PersonFilter()) == []
     assert changes.last_seq(svc) == 0
 
 
@@ -331,7 +333,7 @@ def test_one_schools_files_change_only_that_school(
     write_city(only_a, [a])
     report = run(svc, only_a)
     assert report.summary()["disabled"] == 1
-    assert len(persons.list_persons(svc, PersonFilter(school="91007", role=None))) == 5
+    assert len(persons.list_persons(svc, OPERATOR, PersonFilter(school="91007", role=None))) == 5
 
 
 def test_a_lone_students_file_says_nothing_about_teachers(
@@ -358,7 +360,7 @@ def test_dry_run_reports_and_writes_nothing(
     assert report.summary()["created"] == 9
     assert not report.applied
     assert report.ok
-    assert persons.list_persons(svc, PersonFilter()) == []
+    assert persons.list_persons(svc, OPERATOR, PersonFilter()) == []
     assert [a.username for a in report.plan.created if a.school == "91007"][:1] == ["minh.nguyen"]
 
 
@@ -385,7 +387,7 @@ def test_two_pupils_with_the_same_name_and_birthday_are_two_children(
     first = run(svc, write_city(tmp_path / "day1", city))
     assert first.summary()["created"] == 11
     assert any("two accounts made" in n for n in first.plan.notes)
-    twins = [v for v in persons.list_persons(svc, PersonFilter(search="hahn"))]
+    twins = [v for v in persons.list_persons(svc, OPERATOR, PersonFilter(search="hahn"))]
     assert sorted(v.person.school_numbers for v in twins) == [("91000",), ("91007",)]
     # One of them moves on: which one? Name and birthday cannot tell; a person decides.
     b.students = [s for s in b.students if s.number != "5080"]

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from schulhof.access.actors import Actor, ActorKind, operator
+from schulhof.access.actors import OPERATOR, Actor, ActorKind, operator
 from schulhof.domain.changes import EntityType, Operation
 from schulhof.domain.errors import (
     ConflictError,
@@ -74,11 +74,11 @@ def test_teacher_at_two_schools_is_one_person(svc: Services) -> None:
             contexts=(Context("91000", Role.TEACHER), Context("91007", Role.TEACHER)),
         ),
     )
-    view = persons.get_person(svc, p.username)
+    view = persons.get_person(svc, OPERATOR, p.username)
     assert view.person.school_numbers == ("91000", "91007")
     assert [c.primary for c in view.person.contexts] == [True, False]
     at_each = [
-        [v.person.id for v in persons.list_persons(svc, PersonFilter(school=nr))]
+        [v.person.id for v in persons.list_persons(svc, OPERATOR, PersonFilter(school=nr))]
         for nr in ("91000", "91007")
     ]
     assert at_each == [[p.id], [p.id]]
@@ -87,7 +87,7 @@ def test_teacher_at_two_schools_is_one_person(svc: Services) -> None:
 def test_school_change_keeps_the_account(svc: Services) -> None:
     _two_schools(svc)
     name = _student(svc, "Ayşe", "Yılmaz")
-    before = persons.get_person(svc, name).person
+    before = persons.get_person(svc, OPERATOR, name).person
     persons.add_context(svc, OP, name, Context("91007", Role.STUDENT, primary=True))
     after = persons.remove_context(svc, OP, name, Context("91000", Role.STUDENT))
     assert after.id == before.id
@@ -111,7 +111,7 @@ def test_losing_the_last_context_disables_and_lifecycle_deletes(
     deleted = persons.run_lifecycle(svc, OP)
     assert [d.username for d in deleted] == ["minh.nguyen"]
     with pytest.raises(NotFoundError):
-        persons.get_person(svc, name)
+        persons.get_person(svc, OPERATOR, name)
     # The username stays blocked for a year, then is free again.
     assert _student(svc, "Minh", "Nguyen") == "minh.nguyen2"
     clock.advance(days=366)
@@ -137,7 +137,7 @@ def test_stale_update_is_refused(svc: Services) -> None:
     assert p.version == 2
     with pytest.raises(StaleWriteError):
         persons.update_person(svc, OP, name, PersonChanges(family_name="Weiss"), expected_version=1)
-    assert persons.get_person(svc, name).person.family_name == "Weiß"
+    assert persons.get_person(svc, OPERATOR, name).person.family_name == "Weiß"
 
 
 def test_school_admin_cannot_touch_another_school(svc: Services) -> None:
@@ -150,7 +150,7 @@ def test_school_admin_cannot_touch_another_school(svc: Services) -> None:
         persons.add_person(
             svc, admin, PersonDraft("X", "Y", contexts=(Context("91007", Role.STUDENT),))
         )
-    assert persons.get_person(svc, name).person.state is LifecycleState.ACTIVE
+    assert persons.get_person(svc, OPERATOR, name).person.state is LifecycleState.ACTIVE
 
 
 def test_source_links_are_unique(svc: Services) -> None:
@@ -168,16 +168,16 @@ def test_source_links_are_unique(svc: Services) -> None:
 def test_groups_memberships_and_classes_in_views(svc: Services) -> None:
     _two_schools(svc)
     name = _student(svc, "Paul", "Schäfer")
-    pid = persons.get_person(svc, name).person.id
+    pid = persons.get_person(svc, OPERATOR, name).person.id
     g = groups.add_group(svc, OP, "91000", GroupKind.CLASS, "4b")
     groups.add_member(svc, OP, g.id, pid, MemberRole.STUDENT)
-    assert persons.get_person(svc, name).classes == ("4b",)
+    assert persons.get_person(svc, OPERATOR, name).classes == ("4b",)
     assert [v.members for v in groups.list_groups(svc, school="91000")] == [1]
     other = groups.add_group(svc, OP, "91007", GroupKind.CLASS, "5a")
     with pytest.raises(ValidationError):
         groups.add_member(svc, OP, other.id, pid, MemberRole.STUDENT)
     groups.remove_member(svc, OP, g.id, pid)
-    assert persons.get_person(svc, name).classes == ()
+    assert persons.get_person(svc, OPERATOR, name).classes == ()
 
 
 def test_every_write_is_logged_in_order_with_its_schools(svc: Services) -> None:
@@ -225,4 +225,4 @@ def test_a_failed_write_leaves_no_rows_and_no_log(svc: Services) -> None:
             ),
         )
     assert changes.last_seq(svc) == before
-    assert persons.list_persons(svc, PersonFilter()) == []
+    assert persons.list_persons(svc, OPERATOR, PersonFilter()) == []

@@ -36,3 +36,6 @@ def operator(name: str = "cli") -> Actor:
 
 def system(name: str) -> Actor:
     return Actor(ActorKind.SYSTEM, name)
+
+
+OPERATOR = operator()  # the command line's actor

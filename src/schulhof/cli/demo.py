@@ -18,7 +18,7 @@ import typer
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
-from schulhof.access.actors import system
+from schulhof.access.actors import OPERATOR, system
 from schulhof.cli.app import handle_errors, state
 from schulhof.cli.output import console, errors
 from schulhof.demo.city import KINDS, City, Person
@@ -191,7 +191,9 @@ def _example_username(svc: Services, city: City, report: ImportReport) -> str | 
         ):
             return account.username
     # Imported before: find the account by its OneRoster link.
-    found = person_service.list_persons(svc, PersonFilter(school=school, role=Role.STUDENT))
+    found = person_service.list_persons(
+        svc, OPERATOR, PersonFilter(school=school, role=Role.STUDENT)
+    )
     for view in found:
         if any(link.source_id == person.sourced_id for link in view.person.sources):
             return view.person.username

@@ -12,6 +12,7 @@ from schulhof.cli import (
     lifecycle,
     review,
     schools,
+    tokens,
     users,
 )
 from schulhof.cli.app import app
@@ -24,6 +25,7 @@ app.add_typer(db.cli, name="db")
 app.add_typer(imports.cli, name="import")
 app.add_typer(review.cli, name="review")
 app.add_typer(lifecycle.cli, name="lifecycle")
+app.add_typer(tokens.cli, name="tokens")
 app.add_typer(export.cli, name="export")
 app.command("demo")(demo.demo)
 

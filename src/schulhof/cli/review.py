@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from schulhof.access.actors import operator
+from schulhof.access.actors import OPERATOR, operator
 from schulhof.cli.app import JsonOption, handle_errors, state
 from schulhof.cli.output import print_json, print_table
 from schulhof.domain.errors import ValidationError
@@ -94,10 +94,10 @@ def accept(
 ) -> None:
     """Same person: link the record to the candidate (the account stays as it is)."""
     svc = state(ctx).services()
-    pid = person_service.get_person(svc, person).person.id if person else None
+    pid = person_service.get_person(svc, OPERATOR, person).person.id if person else None
     updated = review_service.accept(svc, operator(), _id(item, "item"), pid)
     if json:
-        print_json(person_service.get_person(svc, updated.id).as_dict())
+        print_json(person_service.get_person(svc, OPERATOR, updated.id).as_dict())
     else:
         typer.echo(f"linked to {updated.username}")
 
@@ -113,6 +113,6 @@ def reject(
     svc = state(ctx).services()
     made = review_service.reject(svc, operator(), _id(item, "item"))
     if json:
-        print_json(person_service.get_person(svc, made.id).as_dict())
+        print_json(person_service.get_person(svc, OPERATOR, made.id).as_dict())
     else:
         typer.echo(f"created {made.username}")

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from typing import Annotated
 
 import typer
 
-from schulhof.access.actors import operator
+from schulhof.access.actors import OPERATOR, operator
 from schulhof.cli.app import JsonOption, handle_errors, state
 from schulhof.cli.output import console, print_json, print_table
 from schulhof.domain.errors import ValidationError
 from schulhof.domain.model import Context, LifecycleState, PersonDraft, Role
+from schulhof.services import passwords as password_service
 from schulhof.services import persons as person_service
 from schulhof.services.views import PersonView
 from schulhof.store.persons import PersonFilter
@@ -62,7 +64,7 @@ def list_(
 ) -> None:
     """List people, ordered by username."""
     f = PersonFilter(school=school, role=_role(role), state=_state(user_state), search=search)
-    views = person_service.list_persons(state(ctx).services(), f, limit=limit)
+    views = person_service.list_persons(state(ctx).services(), OPERATOR, f, limit=limit)
     if json:
         print_json([v.as_dict() for v in views])
         return
@@ -111,7 +113,7 @@ def show(
     json: JsonOption = False,
 ) -> None:
     """Show one person."""
-    view = person_service.get_person(state(ctx).services(), username)
+    view = person_service.get_person(state(ctx).services(), OPERATOR, username)
     if json:
         print_json(view.as_dict())
     else:
@@ -145,7 +147,7 @@ def add(
     )
     svc = state(ctx).services()
     person = person_service.add_person(svc, operator(), draft)
-    view = person_service.get_person(svc, person.id)
+    view = person_service.get_person(svc, OPERATOR, person.id)
     if json:
         print_json(view.as_dict())
     else:
@@ -171,7 +173,7 @@ def _lifecycle_command(name: str, doc: str) -> None:
             if name == "delete":
                 print_json({"id": str(person.id), "username": person.username, "state": "deleted"})
             else:
-                print_json(person_service.get_person(svc, person.id).as_dict())
+                print_json(person_service.get_person(svc, OPERATOR, person.id).as_dict())
         else:
             typer.echo(f"{name}d {person.username}")
 
@@ -182,3 +184,47 @@ def _lifecycle_command(name: str, doc: str) -> None:
 _lifecycle_command("disable", "Disable a person now (deleted after the grace period).")
 _lifecycle_command("enable", "Enable a disabled person again.")
 _lifecycle_command("delete", "Delete a person now (the username stays blocked for a year).")
+
+
+@cli.command("set-password")
+@handle_errors
+def set_password(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="Username or id.")],
+    password_stdin: Annotated[
+        bool,
+        typer.Option("--password-stdin", help="Read the password from standard input (required)."),
+    ] = False,
+    temporary: Annotated[
+        bool, typer.Option("--temporary", help="Must be changed at the next sign-in.")
+    ] = False,
+    json: JsonOption = False,
+) -> None:
+    """Set a password. It is read from standard input so it stays out of shell history."""
+    if not password_stdin:
+        raise ValidationError(
+            "pass the password on standard input with --password-stdin", field="password"
+        )
+    password = sys.stdin.readline().rstrip("\r\n")
+    person = password_service.set_password(
+        state(ctx).services(), OPERATOR, username, password, temporary=temporary
+    )
+    if json:
+        print_json({"id": person.id, "username": person.username, "must_change": temporary})
+    else:
+        typer.echo(f"password set for {person.username}")
+
+
+@cli.command("reset-password")
+@handle_errors
+def reset_password(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="Username or id.")],
+    json: JsonOption = False,
+) -> None:
+    """Make a new initial password (shown once; must be changed at the next sign-in)."""
+    person, password = password_service.reset_password(state(ctx).services(), OPERATOR, username)
+    if json:
+        print_json({"id": person.id, "username": person.username, "password": password})
+    else:
+        typer.echo(password)

@@ -11,7 +11,8 @@ from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 
-from schulhof.access.actors import Actor
+from schulhof.access import rules
+from schulhof.access.actors import Actor, ActorKind
 from schulhof.access.rules import may_manage_schools
 from schulhof.domain import lifecycle, usernames
 from schulhof.domain.changes import EntityType, Operation
@@ -23,6 +24,7 @@ from schulhof.domain.errors import (
     ValidationError,
 )
 from schulhof.domain.model import Context, LifecycleState, Person, PersonDraft, new_id
+from schulhof.services import audit
 from schulhof.services.runtime import Services
 from schulhof.services.snapshots import context_entity_id, context_state, person_state
 from schulhof.services.views import PersonView, parse_id
@@ -33,35 +35,97 @@ from schulhof.store.persons import PersonFilter
 from schulhof.store.unit_of_work import UnitOfWork, unit_of_work
 
 
-def _views(conn: sa.Connection, ids: Sequence[str]) -> list[PersonView]:
+def _views(conn: sa.Connection, ids: Sequence[str], actor: Actor) -> list[PersonView]:
+    """Views as `actor` may see them: contexts and classes of readable schools only (a
+    school admin does not learn where else a teacher works), attributes as granted."""
+    scope = rules.readable_schools(actor)
     loaded = person_store.load(conn, ids)
-    classes = person_store.class_names(conn, ids)
-    return [PersonView(loaded[i], tuple(classes.get(i, ()))) for i in ids if i in loaded]
+    classes = person_store.class_names(conn, ids, schools_in=scope)
+    fields = rules.visible_attributes(actor)
+    views = []
+    for i in ids:
+        person = loaded.get(i)
+        if person is None:
+            continue
+        if scope is not None and person.id != actor.person_id:
+            person = dataclasses.replace(
+                person, contexts=tuple(c for c in person.contexts if c.school_number in scope)
+            )
+        views.append(PersonView(person, tuple(classes.get(i, ())), fields))
+    return views
+
+
+def scoped_filter(actor: Actor, f: PersonFilter) -> PersonFilter | None:
+    """`f` narrowed to what `actor` may read; None if that is nothing."""
+    if rules.sees_every_school(actor):
+        return f
+    if f.school is not None and actor.schools and f.school not in actor.schools:
+        return None
+    if actor.kind in (ActorKind.SCHOOL_ADMIN, ActorKind.SERVICE):
+        return dataclasses.replace(f, schools=actor.schools)
+    if actor.kind is ActorKind.TEACHER and actor.person_id is not None:
+        narrowed = dataclasses.replace(f, taught_by=actor.person_id)
+        return dataclasses.replace(narrowed, schools=actor.schools) if actor.schools else narrowed
+    return None
 
 
 def list_persons(
-    svc: Services, f: PersonFilter, *, after_username: str | None = None, limit: int | None = None
+    svc: Services,
+    actor: Actor,
+    f: PersonFilter,
+    *,
+    after_username: str | None = None,
+    limit: int | None = None,
 ) -> list[PersonView]:
+    """People `actor` may read, ordered by username (a keyset for paging)."""
+    scoped = scoped_filter(actor, f)
+    if scoped is None:
+        return []
     with read_connection(svc.engine) as conn:
-        ids = person_store.list_ids(conn, f, after_username=after_username, limit=limit)
-        return _views(conn, ids)
+        ids = person_store.list_ids(conn, scoped, after_username=after_username, limit=limit)
+        views = _views(conn, ids, actor)
+    audit.record_reads(svc, actor, "person.list", [v.person for v in views])
+    return views
 
 
 def _resolve(conn: sa.Connection, ref: str) -> str:
     pid = parse_id(ref)
     if pid is None:
-        pid = person_store.id_by_username(conn, str(ref))
+        pid = person_store.id_by_username(conn, ref)
     if pid is None:
         raise NotFoundError(f"no person {ref}")
     return pid
 
 
-def get_person(svc: Services, ref: str) -> PersonView:
-    """By id or username."""
+def taught_by(svc: Services, actor: Actor) -> frozenset[str]:
+    """Ids of the students the acting teacher teaches (empty for anyone else)."""
+    if actor.kind is not ActorKind.TEACHER or actor.person_id is None:
+        return frozenset()
     with read_connection(svc.engine) as conn:
-        views = _views(conn, [_resolve(conn, ref)])
+        return frozenset(conn.execute(person_store.taught_students(actor.person_id)).scalars())
+
+
+def load_readable(svc: Services, actor: Actor, ref: str) -> Person:
+    """The full person (unfiltered) if `actor` may read them; NotFoundError otherwise —
+    the same answer as for nobody, so existence does not leak."""
+    with read_connection(svc.engine) as conn:
+        person = person_store.load_one(conn, _resolve(conn, ref))
+    if person is None:
+        raise NotFoundError(f"no person {ref}")
+    taught = taught_by(svc, actor) if actor.kind is ActorKind.TEACHER else frozenset()
+    if not rules.may_read_person(actor, person, taught=taught):
+        raise NotFoundError(f"no person {ref}")
+    return person
+
+
+def get_person(svc: Services, actor: Actor, ref: str) -> PersonView:
+    """By id or username, as `actor` may see them."""
+    person = load_readable(svc, actor, ref)
+    with read_connection(svc.engine) as conn:
+        views = _views(conn, [person.id], actor)
     if not views:
         raise NotFoundError(f"no person {ref}")
+    audit.record_reads(svc, actor, "person.read", [person])
     return views[0]
 
 
@@ -147,10 +211,14 @@ def _load_for_write(uow: UnitOfWork, actor: Actor, ref: str) -> Person:
     person = person_store.load_one(uow.conn, _resolve(uow.conn, ref))
     if person is None:
         raise NotFoundError(f"no person {ref}")
-    if not may_manage_schools(actor, person.school_numbers or {"*"}):
-        # Deny without telling whether the person exists elsewhere.
-        raise NotFoundError(f"no person {ref}")
-    return person
+    if rules.may_write_person(actor, person):
+        return person
+    if rules.may_read_person(actor, person):
+        raise PermissionDeniedError(
+            f"{person.username} also belongs to a school outside your scope, or is an admin: "
+            "only the authority may change them"
+        )
+    raise NotFoundError(f"no person {ref}")  # as for nobody: existence does not leak
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

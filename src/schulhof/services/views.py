@@ -16,8 +16,15 @@ from schulhof.domain.model import Group, Person
 class PersonView:
     person: Person
     classes: tuple[str, ...]
+    fields: frozenset[str] | None = None  # what the reader may see; None: everything
 
     def as_dict(self) -> dict[str, Any]:
+        full = self._full()
+        if self.fields is None:
+            return full
+        return {k: v for k, v in full.items() if k in self.fields}
+
+    def _full(self) -> dict[str, Any]:
         p = self.person
         return {
             "id": str(p.id),

@@ -53,6 +53,8 @@ class PersonFilter:
     search: str | None = None  # substring of username, given or family name
     changed_since: dt.datetime | None = None
     include_deleted: bool = False
+    schools: frozenset[str] | None = None  # an actor's scope: people of these schools only
+    taught_by: str | None = None  # an actor's scope: students in this teacher's groups
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
@@ -138,6 +140,16 @@ def _filtered_ids(f: PersonFilter) -> sa.Select[Any]:
         if f.role is not None:
             sub = sub.where(contexts.c.role == f.role.value)
         query = query.where(persons.c.id.in_(sub))
+    if f.schools is not None:
+        query = query.where(
+            persons.c.id.in_(
+                sa.select(contexts.c.person_id)
+                .join(schools, schools.c.id == contexts.c.school_id)
+                .where(schools.c.number.in_(sorted(f.schools)))
+            )
+        )
+    if f.taught_by is not None:
+        query = query.where(persons.c.id.in_(taught_students(f.taught_by)))
     if f.group_id is not None:
         query = query.where(
             persons.c.id.in_(
@@ -158,6 +170,17 @@ def _filtered_ids(f: PersonFilter) -> sa.Select[Any]:
     return query
 
 
+def taught_students(teacher_id: str) -> sa.Select[Any]:
+    """Ids of the students in the groups where `teacher_id` is a teacher."""
+    mine = memberships.alias("mine")
+    theirs = memberships.alias("theirs")
+    return (
+        sa.select(theirs.c.person_id)
+        .join(mine, mine.c.group_id == theirs.c.group_id)
+        .where(mine.c.person_id == teacher_id, mine.c.role == "teacher", theirs.c.role == "student")
+    )
+
+
 def list_ids(
     conn: sa.Connection,
     f: PersonFilter,
@@ -175,7 +198,9 @@ def list_ids(
     return [row.id for row in conn.execute(query)]
 
 
-def class_names(conn: sa.Connection, ids: Sequence[str]) -> dict[str, list[str]]:
+def class_names(
+    conn: sa.Connection, ids: Sequence[str], *, schools_in: frozenset[str] | None = None
+) -> dict[str, list[str]]:
     result: dict[str, list[str]] = defaultdict(list)
     for part in chunks(list(ids)):
         query = (
@@ -184,6 +209,10 @@ def class_names(conn: sa.Connection, ids: Sequence[str]) -> dict[str, list[str]]
             .where(memberships.c.person_id.in_(part), groups.c.kind == GroupKind.CLASS.value)
             .order_by(groups.c.name)
         )
+        if schools_in is not None:
+            query = query.join(schools, schools.c.id == groups.c.school_id).where(
+                schools.c.number.in_(sorted(schools_in))
+            )
         for r in conn.execute(query):
             result[r.person_id].append(r.name)
     return result

@@ -202,3 +202,74 @@ review_rejections = sa.Table(
     sa.Column("person_id", ID, primary_key=True),
     sqlite_with_rowid=False,
 )
+
+# API tokens: only a hash of the secret is kept. A token reads `shf_<id>_<secret>`; the id
+# finds the row, the secret's SHA-256 is compared in constant time.
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("schools", sa.Text, nullable=False),  # JSON list of school numbers
+    sa.Column("person_id", ID, nullable=True),
+    sa.Column("attributes", sa.Text, nullable=True),  # JSON list; NULL: the role's default
+    sa.Column("secret_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("expires_at", TS, nullable=True),
+    sa.Column("revoked_at", TS, nullable=True),
+    sa.Column("last_used_at", TS, nullable=True),
+)
+
+# Password hashes live apart from the person row: never in views, never in the log.
+credentials = sa.Table(
+    "credentials",
+    metadata,
+    sa.Column("person_id", ID, primary_key=True),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("must_change", sa.Boolean, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.Column("updated_by", sa.String(200), nullable=False),
+)
+
+# What the change log does not hold: reads of personal data, password resets, sign-ins.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column("at", TS, nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("target_type", sa.String(32), nullable=False),
+    sa.Column("target_id", sa.String(120), nullable=True),
+    sa.Column("school", sa.String(16), nullable=True),
+    sa.Column("detail", sa.Text, nullable=True),  # JSON
+    sa.Index("ix_audit_log_at", "at"),
+    sa.Index("ix_audit_log_target", "target_id"),
+    sa.Index("ix_audit_log_school_at", "school", "at"),
+)
+
+# Background jobs (imports over HTTP, later: back-channel logout, provisioning). Claimed
+# with FOR UPDATE SKIP LOCKED on PostgreSQL, so any number of workers can share them.
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("schools", sa.Text, nullable=False),  # JSON: who may see the job
+    sa.Column("params", sa.Text, nullable=False),  # JSON
+    sa.Column("result", sa.Text, nullable=True),  # JSON
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("started_at", TS, nullable=True),
+    sa.Column("finished_at", TS, nullable=True),
+    sa.Index("ix_jobs_status_created", "status", "created_at"),
+)
