@@ -12,6 +12,7 @@ from schulhof.cli import (
     lifecycle,
     review,
     schools,
+    serve,
     tokens,
     users,
 )
@@ -28,6 +29,7 @@ app.add_typer(lifecycle.cli, name="lifecycle")
 app.add_typer(tokens.cli, name="tokens")
 app.add_typer(export.cli, name="export")
 app.command("demo")(demo.demo)
+app.command("serve")(serve.serve)
 
 
 def run() -> None:
