@@ -1,7 +1,7 @@
 """Passwords: initial ones made when handed out, hashed with argon2id, shown once.
 
 Initial passwords are readable (syllables and digits, no l/I/0/O to misread on a letter)
-and strong enough for their short life: ~44 bits; they must be changed at first sign-in.
+and strong enough for their short life: ~45 bits (75^6 syllables × 64 digit pairs); they must be changed at first sign-in.
 Hashing costs tens of milliseconds by design, so callers on an event loop run these
 functions in a worker thread.
 """
@@ -27,16 +27,18 @@ from schulhof.store.database import write_connection
 
 _CONSONANTS = "bdfghkmnprstvwz"
 _VOWELS = "aeiou"
+_DIGITS = "23456789"  # no 0/1: they read as O/l on a printed letter
 MIN_LENGTH = 10
 
 hasher = PasswordHash((Argon2Hasher(),))
 
 
 def generate_password() -> str:
-    """E.g. `bamo-kitu-resa-47`: six syllables and two digits."""
+    """E.g. `bamo-kitu-resa-47`: six syllables and two digits (2-9)."""
     syllables = [secrets.choice(_CONSONANTS) + secrets.choice(_VOWELS) for _ in range(6)]
     words = ["".join(syllables[i : i + 2]) for i in range(0, 6, 2)]
-    return "-".join(words) + f"-{secrets.randbelow(90) + 10}"
+    digits = secrets.choice(_DIGITS) + secrets.choice(_DIGITS)
+    return "-".join(words) + f"-{digits}"
 
 
 def reset_password(svc: Services, actor: Actor, ref: str) -> tuple[Person, str]:
