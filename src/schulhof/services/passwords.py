@@ -1,7 +1,8 @@
 """Passwords: initial ones made when handed out, hashed with argon2id, shown once.
 
 Initial passwords are readable (syllables and digits, no l/I/0/O to misread on a letter)
-and strong enough for their short life: ~45 bits (75^6 syllables × 64 digit pairs); they must be changed at first sign-in.
+and strong enough for their short life: ~43 bits (75^6 syllables × 64 digit pairs); they
+must be changed at the first sign-in.
 Hashing costs tens of milliseconds by design, so callers on an event loop run these
 functions in a worker thread.
 """
