@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
-import pytest
-
-pytest.importorskip("schulhof.importers.pipeline")
+import httpx
 
 SCHULHOF = str(Path(sys.executable).parent / "schulhof")
 
@@ -25,7 +26,7 @@ def schulhof(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_demo_fills_an_empty_directory_and_is_idempotent(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'demo.sqlite'}"
-    small = ("demo", "--schools", "3", "--students", "200", "--teachers", "20")
+    small = ("demo", "--no-serve", "--schools", "3", "--students", "200", "--teachers", "20")
     first = schulhof("--db", db, *small)
     assert first.returncode == 0, first.stderr
     assert "What to try next" in first.stdout
@@ -53,6 +54,57 @@ def test_demo_fills_an_empty_directory_and_is_idempotent(tmp_path: Path) -> None
 
 def test_demo_refuses_a_city_without_enough_teachers(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'demo.sqlite'}"
-    done = schulhof("--db", db, "demo", "--schools", "5", "--students", "50", "--teachers", "2")
+    done = schulhof(
+        "--db", db, "demo", "--no-serve", "--schools", "5", "--students", "50", "--teachers", "2"
+    )
     assert done.returncode == 2
     assert "teacher" in done.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def test_demo_serves_the_api_with_the_tokens_it_prints(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'demo.sqlite'}"
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "SCHULHOF_DB"}
+    proc = subprocess.Popen(
+        [SCHULHOF, "--db", db, "demo", "--schools", "2", "--students", "60", "--teachers", "8",
+         "--port", str(port)],
+        env={**env, "COLUMNS": "300"}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        lines: list[str] = []
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not any("Ctrl-C" in line for line in lines):
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+        text = "".join(lines)
+        tokens = re.findall(r"admin of (\d+) token: (shf_\S+)", text)
+        assert tokens, text
+        school, token = tokens[0]
+        body = None
+        while time.monotonic() < deadline:
+            try:
+                reply = httpx.get(
+                    f"http://127.0.0.1:{port}/api/v1/users",
+                    params={"school": school, "limit": 5},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                body = reply.json()
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert body is not None
+        assert len(body["items"]) == 5
+        assert all(school in item["schools"] for item in body["items"])
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import uvicorn
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
-from schulhof.access.actors import OPERATOR, system
+from schulhof.access.actors import OPERATOR, ActorKind, system
 from schulhof.cli.app import handle_errors, state
 from schulhof.cli.output import console, errors
 from schulhof.demo.city import KINDS, City, Person
@@ -31,8 +32,10 @@ from schulhof.importers.records import Feed
 from schulhof.importers.report import ImportReport
 from schulhof.services import persons as person_service
 from schulhof.services import schools as school_service
+from schulhof.services import tokens as token_service
 from schulhof.services.runtime import Services
 from schulhof.store.persons import PersonFilter
+from schulhof.web.app import create_app
 
 _STAGES = {"plan": "Planning the import", "apply": "Writing to the directory"}
 # Counts of the import summary that mean "something changed".
@@ -54,8 +57,11 @@ def demo(
     students: Annotated[int, typer.Option(min=0, help="Number of students.")] = 47_000,
     teachers: Annotated[int, typer.Option(min=1, help="Number of teachers.")] = 5_000,
     seed: Annotated[int, typer.Option(help="Another seed gives another city.")] = 1,
+    serve: Annotated[bool, typer.Option(help="Start the API afterwards.")] = True,
+    port: Annotated[int, typer.Option(help="Port of the API.")] = 8000,
 ) -> None:
-    """Fill the directory with a generated demo city (never use it for real data)."""
+    """Fill the directory with a generated demo city (never use it for real data), then
+    serve the API with ready-made tokens to try."""
     svc = state(ctx).services()
     started = time.perf_counter()
     city = generate_city(schools=schools, students=students, teachers=teachers, seed=seed)
@@ -77,6 +83,30 @@ def demo(
     _show_city(city)
     _show_import(report, generated, imported)
     _show_next(ctx, svc, city, report)
+    if serve:
+        _serve(svc, city.schools[0].number, port)
+
+
+def _serve(svc: Services, school: str, port: int) -> None:
+    city_token = token_service.create_token(
+        svc, OPERATOR, role=ActorKind.CITY_ADMIN, name="demo: city admin", expires_days=7
+    ).token
+    admin_token = token_service.create_token(
+        svc, OPERATOR, role=ActorKind.SCHOOL_ADMIN, name=f"demo: admin of {school}",
+        schools=(school,), expires_days=7,
+    ).token  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    console.print("\n[bold]The API[/bold]", highlight=False)
+    console.print(f"  {base}/api/v1/docs  (browsable)", highlight=False, markup=False)
+    console.print(f"  city admin token:        {city_token}", highlight=False, markup=False)
+    console.print(f"  admin of {school} token: {admin_token}", highlight=False, markup=False)
+    console.print(
+        f'  curl -H "Authorization: Bearer {admin_token}" '
+        f'"{base}/api/v1/users?school={school}&role=student&limit=5"',
+        highlight=False, markup=False, soft_wrap=True,
+    )  # fmt: skip
+    console.print("  (tokens expire in 7 days; Ctrl-C stops the server)", highlight=False)
+    uvicorn.run(create_app(svc), host="127.0.0.1", port=port, log_level="warning")
 
 
 def _present_schools(svc: Services, city: City) -> int:
