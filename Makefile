@@ -33,7 +33,9 @@ test: lint typecheck unit
 
 bench: setup
 	scripts/ensure-services
+	scripts/install-system-deps wrk
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/api_bench.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
