@@ -115,7 +115,7 @@ class Bench:
         """Run one measurement in a fresh process; its result line, or None on failure."""
         started = time.perf_counter()
         try:
-            proc = subprocess.run(  # noqa: S603 - our own scripts, with sys.executable
+            proc = subprocess.run(
                 cmd,
                 cwd=ROOT,
                 capture_output=True,
@@ -169,7 +169,7 @@ def ensure_city(bench: Bench, citygen: Path, size: list[str], day: int) -> Path:
     shutil.rmtree(tmp, ignore_errors=True)
     cmd = [sys.executable, str(citygen), "--out", str(tmp), *size, *extra]
     bench.say(f"generating {folder.relative_to(ROOT)}: citygen {' '.join(size + extra)}")
-    subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)  # noqa: S603
+    subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
     (tmp / ".citygen.json").write_text(json.dumps(stamp))
     shutil.rmtree(folder, ignore_errors=True)
     tmp.rename(folder)
@@ -188,8 +188,8 @@ def _read(path: str) -> str:
 
 def _git(*args: str) -> str:
     try:
-        out = subprocess.run(  # noqa: S603
-            ["git", *args],  # noqa: S607
+        out = subprocess.run(
+            ["git", *args],
             cwd=ROOT,
             capture_output=True,
             text=True,
