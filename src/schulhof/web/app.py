@@ -7,13 +7,15 @@ from fastapi import FastAPI
 from schulhof import __version__
 from schulhof.services.runtime import Services
 from schulhof.web import problems
-from schulhof.web.routes import health, users
+from schulhof.web.routes import audit, changes, health, imports, users
 from schulhof.web.throttle import Throttle
+from schulhof.web.worker import lifespan as worker_lifespan
 
 API = "/api/v1"
 
 
-def create_app(services: Services) -> FastAPI:
+def create_app(services: Services, *, worker: bool = True) -> FastAPI:
+    """`worker`: run queued jobs (imports) in a thread of this process while it serves."""
     app = FastAPI(
         title="Schulhof API",
         version=__version__,
@@ -21,10 +23,14 @@ def create_app(services: Services) -> FastAPI:
         openapi_url=f"{API}/openapi.json",
         docs_url=f"{API}/docs",
         redoc_url=None,
+        lifespan=worker_lifespan(services) if worker else None,
     )
     app.state.services = services
     app.state.throttle = Throttle()
     problems.install(app)
     app.include_router(health.router)
     app.include_router(users.router, prefix=API)
+    app.include_router(imports.router, prefix=API)
+    app.include_router(audit.router, prefix=API)
+    app.include_router(changes.router, prefix=API)
     return app

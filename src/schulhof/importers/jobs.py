@@ -1,0 +1,247 @@
+"""Imports as background jobs: plan uploaded files now, apply the approved plan later.
+
+`plan_upload` spools the files, reads them and plans against the directory (a dry run);
+the job records the plan's summary. `run_import_job` is the worker's side: it plans again
+*inside* the write transaction (as every import does) and applies only if the new plan
+has the same counts as the approved one — otherwise nothing is written and the job fails,
+since nobody approved the difference.
+
+Both steps check the schools the files and the plan touch against the actor's rights,
+at plan time (so a school admin never sees a plan of another school's people) and again
+on the exact batch that is applied.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, BinaryIO
+
+from schulhof.access.actors import Actor
+from schulhof.access.rules import may_manage_schools
+from schulhof.domain.errors import (
+    ConfigurationError,
+    ConflictError,
+    PermissionDeniedError,
+    ValidationError,
+)
+from schulhof.domain.snapshot import Snapshot
+from schulhof.importers.pipeline import import_feed, read_feed
+from schulhof.importers.plan import plan_import
+from schulhof.importers.records import Feed
+from schulhof.importers.report import ImportPlan, ImportReport
+from schulhof.importers.sis_profile import load_profile
+from schulhof.services import jobs
+from schulhof.services.batch import Batch
+from schulhof.services.imports import run_import
+from schulhof.services.runtime import Services
+
+KIND = "import"
+SOURCES = ("oneroster", "sis")
+# Compared between the approved plan and the plan made at apply time.
+COMPARED = ("created", "updated", "moved", "disabled", "enabled")
+MAX_STORED_ERRORS = 1000  # of a broken file's row errors, kept with the job
+
+PlanCheck = Callable[[ImportPlan, set[str]], None]
+
+
+class PlanChangedError(ConflictError):
+    """The directory changed between approval and apply: the plan is not the approved one."""
+
+
+def counts(summary: dict[str, Any]) -> dict[str, int]:
+    return {k: int(summary.get(k, 0)) for k in COMPARED}
+
+
+def _plan_counts(plan: ImportPlan) -> dict[str, int]:
+    return {
+        "created": len(plan.created),
+        "updated": len(plan.updated),
+        "moved": len(plan.moved),
+        "disabled": len(plan.disabled),
+        "enabled": len(plan.enabled),
+    }
+
+
+def feed_schools(feed: Feed) -> set[str]:
+    """The schools a feed speaks about: its scope, its school records, its people's roles."""
+    found = set(feed.scope) | set(feed.coverage) | {s.number for s in feed.schools}
+    found.update(g.school_number for g in feed.groups)
+    for p in feed.persons:
+        found.update(nr for nr, _ in p.roles)
+    return found
+
+
+def batch_schools(batch: Batch, snap: Snapshot) -> set[str]:
+    """Every school a batch changes something at, memberships included."""
+    touched = {s.number for s in batch.new_schools + batch.changed_schools}
+    for p in batch.new_persons:
+        touched.update(p.school_numbers)
+    for before, after in batch.changed_persons:
+        touched.update(before.school_numbers, after.school_numbers)
+    touched.update(g.school_number for g in batch.new_groups + batch.deleted_groups)
+    touched.update(g.school_number for pair in batch.renamed_groups for g in pair)
+    groups = {g.id: g.school_number for g in batch.new_groups}
+    for m in batch.added_members + batch.changed_members + batch.removed_members:
+        group = snap.groups.get(m.group_id)
+        school = group.school_number if group is not None else groups.get(m.group_id)
+        if school is not None:
+            touched.add(school)
+    return touched
+
+
+def _require_manage(actor: Actor, schools: set[str]) -> None:
+    if not may_manage_schools(actor, schools or {"*"}):
+        raise PermissionDeniedError("these files concern schools you do not manage")
+
+
+def _run(
+    svc: Services,
+    actor: Actor,
+    feed: Feed,
+    *,
+    dry_run: bool,
+    approve: bool = False,
+    check: PlanCheck | None = None,
+) -> tuple[ImportReport, set[str]]:
+    """`import_feed` for a feed without errors, with the batch's schools checked (and
+    `check` called) inside the planning step, that is inside the write transaction."""
+    touched: set[str] = set()
+
+    def planner(snap: Snapshot, now: dt.datetime) -> tuple[ImportPlan, Batch]:
+        plan, batch = plan_import(feed, snap, now, svc.settings, allow_removals=True)
+        touched.update(batch_schools(batch, snap))
+        _require_manage(actor, touched | feed_schools(feed))
+        if check is not None:
+            check(plan, touched)
+        return plan, batch
+
+    started = time.perf_counter()
+    outcome = run_import(svc, actor, planner, dry_run=dry_run, approve=approve)
+    report = ImportReport(
+        outcome.plan,
+        [],
+        applied=outcome.applied,
+        held=outcome.held,
+        held_reasons=[f.message() for f in outcome.findings],
+        dry_run=dry_run,
+        last_seq=outcome.last_seq,
+        seconds={"total": time.perf_counter() - started},
+    )
+    return report, touched
+
+
+def _stored_summary(report: ImportReport) -> dict[str, Any]:
+    summary = report.summary()
+    errors = summary["errors"]
+    summary["errors_total"] = len(errors)
+    summary["errors"] = errors[:MAX_STORED_ERRORS]
+    return summary
+
+
+def _profile(source: str, profile: str | None) -> str | None:
+    """A built-in profile name only: an HTTP caller never names a file on the server."""
+    if profile is None or profile == "":
+        return None
+    if source != "sis":
+        raise ValidationError("a profile is only for school-office (sis) files", field="profile")
+    if not profile.replace("-", "").replace("_", "").isalnum() or not profile.isascii():
+        raise ValidationError(f"no built-in import profile {profile!r}", field="profile")
+    try:
+        load_profile(profile)
+    except ConfigurationError as exc:
+        raise ValidationError(str(exc), field="profile") from exc
+    return profile
+
+
+def plan_upload(
+    svc: Services,
+    actor: Actor,
+    *,
+    source: str,
+    files: Sequence[tuple[str, BinaryIO]],
+    profile: str | None = None,
+    max_bytes: int = jobs.MAX_UPLOAD_BYTES,
+) -> jobs.Job:
+    """Spool the files, plan them (nothing is written to the directory), record the job.
+
+    Status `invalid` (with the row errors) if any row is invalid, `held` if the guard
+    would hold it, else `planned`. PermissionDeniedError if the files or the plan concern
+    a school the actor does not manage; then nothing is kept."""
+    jobs.require_import_rights(actor)
+    if source not in SOURCES:
+        raise ValidationError(f"source must be one of {', '.join(SOURCES)}", field="source")
+    chosen = _profile(source, profile)
+    job_id = jobs.new_job_id()
+    names = jobs.spool_upload(job_id, files, max_bytes=max_bytes)
+    try:
+        params: dict[str, Any] = {"source": source, "profile": chosen, "files": names}
+        feed = read_feed(svc, source, jobs.input_path_of(job_id, names), profile=chosen)
+        schools = feed_schools(feed)
+        if schools or not feed.errors:
+            _require_manage(actor, schools)
+        if feed.errors:
+            report = import_feed(svc, actor, feed, dry_run=True)
+            status = jobs.JobStatus.INVALID
+        else:
+            report, touched = _run(svc, actor, feed, dry_run=True)
+            schools |= touched
+            status = jobs.JobStatus.HELD if report.held_reasons else jobs.JobStatus.PLANNED
+        params["plan"] = _stored_summary(report)
+        return jobs.record_plan(
+            svc, actor, job_id, kind=KIND, status=status, schools=sorted(schools), params=params
+        )
+    except BaseException:
+        jobs.remove_spool(job_id)
+        raise
+
+
+def run_import_job(svc: Services, job: jobs.Job) -> jobs.JobOutcome:
+    """Apply an approved import job in the approver's name (the worker's runner)."""
+    actor = jobs.approver(job)
+    approved = counts(job.plan)
+    source = str(job.params["source"])
+    feed = read_feed(svc, source, jobs.input_path(job), profile=job.params.get("profile"))
+    if feed.errors:
+        return jobs.JobOutcome(False, error=f"{len(feed.errors)} invalid rows: nothing was written")
+
+    def same_as_approved(plan: ImportPlan, _: set[str]) -> None:
+        now = _plan_counts(plan)
+        if now != approved:
+            diff = ", ".join(
+                f"{k} {approved[k]} → {now[k]}" for k in COMPARED if now[k] != approved[k]
+            )
+            raise PlanChangedError(
+                f"the directory changed since the plan was approved ({diff}): "
+                "nothing was written; upload the files again and approve the new plan"
+            )
+
+    try:
+        report, _ = _run(
+            svc,
+            actor,
+            feed,
+            dry_run=False,
+            approve=bool(job.params.get("approve_guard")),
+            check=same_as_approved,
+        )
+    except PlanChangedError as exc:
+        return jobs.JobOutcome(False, error=str(exc))
+    if report.held:
+        return jobs.JobOutcome(
+            False,
+            result=_stored_summary(report),
+            error="held by the guard, nothing was written: "
+            + "; ".join(report.held_reasons)
+            + " (approve with approve_guard to apply it anyway)",
+        )
+    return jobs.JobOutcome(True, result=_stored_summary(report))
+
+
+RUNNERS: dict[str, jobs.JobRunner] = {KIND: run_import_job}
+
+
+def run_next_job(svc: Services) -> bool:
+    """Claim and run one queued job with the runners of this package; False if none."""
+    return jobs.run_next_job(svc, RUNNERS)

@@ -1,0 +1,51 @@
+"""`/changes`: the change log in order, for replication and provisioning consumers.
+
+A consumer keeps the `seq` of the last record it applied and asks for `after=<seq>`;
+sequence numbers have no gaps and follow commit order (docs/design/change-log.md), so
+nothing is missed. `next` is the `after` of the next page, null when caught up.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from schulhof.domain.changes import ChangeRecord
+from schulhof.services import audit
+from schulhof.web.auth import ActorDep, ServicesDep
+
+router = APIRouter(prefix="/changes", tags=["changes"])
+
+MAX_LIMIT = 5000
+
+
+def change_dict(c: ChangeRecord) -> dict[str, Any]:
+    return {
+        "seq": c.seq,
+        "at": c.at.isoformat(),
+        "actor": c.actor,
+        "kind": c.kind,
+        "entity": c.entity.value,
+        "op": c.op.value,
+        "entity_id": c.entity_id,
+        "schools": list(c.schools),
+        "state": c.state,
+    }
+
+
+@router.get("")
+def list_changes(
+    svc: ServicesDep,
+    actor: ActorDep,
+    after: Annotated[int, Query(ge=0, description="Records after this seq.")] = 0,
+    school: Annotated[str | None, Query(description="Only records concerning this school.")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 1000,
+) -> dict[str, Any]:
+    """City admins: the whole log; school admins: one of their schools (required)."""
+    records = audit.read_changes(svc, actor, after, school=school, limit=limit + 1)
+    page = records[:limit]
+    return {
+        "items": [change_dict(c) for c in page],
+        "next": page[-1].seq if len(records) > limit else None,
+    }
