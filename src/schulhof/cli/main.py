@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from schulhof.cli import (
+    audit,
     changes,
     db,
     demo,
     export,
     groups,
     imports,
+    jobs,
     lifecycle,
     review,
     schools,
@@ -28,6 +30,8 @@ app.add_typer(review.cli, name="review")
 app.add_typer(lifecycle.cli, name="lifecycle")
 app.add_typer(tokens.cli, name="tokens")
 app.add_typer(export.cli, name="export")
+app.add_typer(jobs.cli, name="jobs")
+app.command("audit")(audit.audit)
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 
