@@ -1,9 +1,10 @@
 """Imports as background jobs: plan uploaded files now, apply the approved plan later.
 
 `plan_upload` spools the files, reads them and plans against the directory (a dry run);
-the job records the plan's summary. `run_import_job` is the worker's side: it plans again
-*inside* the write transaction (as every import does) and applies only if the new plan
-has the same counts as the approved one — otherwise nothing is written and the job fails,
+the job records the plan's summary. `run_import_job` is the worker's side: a dry run
+first (a plan with nothing to write ends there), then the real run, which plans again
+*inside* the write transaction (as every import does) and applies only if that plan has
+the same counts as the approved one — otherwise nothing is written and the job fails,
 since nobody approved the difference.
 
 Both steps check the schools the files and the plan touch against the actor's rights,
@@ -13,9 +14,11 @@ on the exact batch that is applied.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from schulhof.access.actors import Actor
@@ -96,6 +99,13 @@ def _require_manage(actor: Actor, schools: set[str]) -> None:
         raise PermissionDeniedError("these files concern schools you do not manage")
 
 
+@dataclass(frozen=True, slots=True)
+class _Planned:
+    report: ImportReport
+    touched: set[str]  # the schools the batch changes something at
+    empty: bool  # nothing to write
+
+
 def _run(
     svc: Services,
     actor: Actor,
@@ -104,14 +114,16 @@ def _run(
     dry_run: bool,
     approve: bool = False,
     check: PlanCheck | None = None,
-) -> tuple[ImportReport, set[str]]:
+) -> _Planned:
     """`import_feed` for a feed without errors, with the batch's schools checked (and
     `check` called) inside the planning step, that is inside the write transaction."""
     touched: set[str] = set()
+    empty: list[bool] = []
 
     def planner(snap: Snapshot, now: dt.datetime) -> tuple[ImportPlan, Batch]:
         plan, batch = plan_import(feed, snap, now, svc.settings, allow_removals=True)
         touched.update(batch_schools(batch, snap))
+        empty.append(batch.is_empty())
         _require_manage(actor, touched | feed_schools(feed))
         if check is not None:
             check(plan, touched)
@@ -129,7 +141,7 @@ def _run(
         last_seq=outcome.last_seq,
         seconds={"total": time.perf_counter() - started},
     )
-    return report, touched
+    return _Planned(report, touched, all(empty))
 
 
 def _stored_summary(report: ImportReport) -> dict[str, Any]:
@@ -162,7 +174,7 @@ def plan_upload(
     source: str,
     files: Sequence[tuple[str, BinaryIO]],
     profile: str | None = None,
-    max_bytes: int = jobs.MAX_UPLOAD_BYTES,
+    max_bytes: int | None = None,
 ) -> jobs.Job:
     """Spool the files, plan them (nothing is written to the directory), record the job.
 
@@ -185,8 +197,9 @@ def plan_upload(
             report = import_feed(svc, actor, feed, dry_run=True)
             status = jobs.JobStatus.INVALID
         else:
-            report, touched = _run(svc, actor, feed, dry_run=True)
-            schools |= touched
+            planned = _run(svc, actor, feed, dry_run=True)
+            report = planned.report
+            schools |= planned.touched
             status = jobs.JobStatus.HELD if report.held_reasons else jobs.JobStatus.PLANNED
         params["plan"] = _stored_summary(report)
         return jobs.record_plan(
@@ -218,14 +231,22 @@ def run_import_job(svc: Services, job: jobs.Job) -> jobs.JobOutcome:
             )
 
     try:
-        report, _ = _run(
+        # A dry run first: a plan with nothing to write ends here, without a write
+        # transaction (and without `run_import`'s rule that an import touching no
+        # school is the authority's, which would refuse a school admin's no-op).
+        first = _run(svc, actor, feed, dry_run=True, check=same_as_approved)
+        if first.empty:
+            return jobs.JobOutcome(
+                True, result=_stored_summary(dataclasses.replace(first.report, dry_run=False))
+            )
+        report = _run(
             svc,
             actor,
             feed,
             dry_run=False,
             approve=bool(job.params.get("approve_guard")),
             check=same_as_approved,
-        )
+        ).report
     except PlanChangedError as exc:
         return jobs.JobOutcome(False, error=str(exc))
     if report.held:

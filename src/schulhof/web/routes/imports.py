@@ -58,8 +58,8 @@ class Approval(BaseModel):
 
 
 def _too_large() -> JSONResponse:
-    limit = jobs.MAX_UPLOAD_BYTES // (1024 * 1024)
-    return problems.problem(413, "payload-too-large", f"the upload is larger than {limit} MB")
+    limit = jobs.MAX_UPLOAD_BYTES / (1024 * 1024)
+    return problems.problem(413, "payload-too-large", f"the upload is larger than {limit:g} MB")
 
 
 def _text(value: object, field: str) -> str | None:
