@@ -80,7 +80,8 @@ def upload(
         ("files", (renamed.get(p.name, p.name), p.read_bytes(), "text/csv"))
         for p in sorted(folder.glob("*.csv"))
     ]
-    return client.post(API, headers=headers, data={"source": source}, files=files)
+    answer: httpx.Response = client.post(API, headers=headers, data={"source": source}, files=files)
+    return answer
 
 
 def everyone(svc: Services) -> set[str]:
@@ -293,7 +294,8 @@ def test_bad_form_fields(svc: Services, client: TestClient, tmp_path: Path) -> N
     csv = ("files", ("schueler_91000.csv", (folder / "schueler_91000.csv").read_bytes()))
 
     def post(data: dict[str, str], files: list[Any]) -> httpx.Response:
-        return client.post(API, headers=headers, data=data, files=files)
+        answer: httpx.Response = client.post(API, headers=headers, data=data, files=files)
+        return answer
 
     assert post({"source": "ldap"}, [csv]).json()["field"] == "source"
     assert post({}, [csv]).json()["field"] == "source"
