@@ -25,6 +25,7 @@ from schulhof.services.schools import add_school
 from schulhof.store.persons import PersonFilter
 from schulhof.web.app import create_app
 from schulhof.web.routes import imports as import_routes
+from tests.cli import runner as cli
 from tests.pipeline.sisfiles import School, Staff, Student, pupils, write_city, write_school
 
 API = "/api/v1/imports"
@@ -380,3 +381,16 @@ def test_the_app_runs_approved_jobs_in_a_thread(svc: Services, spool: Path, tmp_
             status = client.get(f"{API}/{job['id']}", headers=headers).json()["status"]
         assert status == "done"
     assert len(everyone(svc)) == 5
+
+
+def test_a_separate_worker_process_runs_the_job(
+    svc: Services, client: TestClient, tmp_path: Path, db_url: str
+) -> None:
+    headers = bearer(svc, ActorKind.CITY_ADMIN)
+    job = upload(client, headers, write_city(tmp_path / "x", city())).json()
+    client.post(f"{API}/{job['id']}/approve", headers=headers)
+    done = cli.run(db_url, "jobs", "run", "--once")  # SCHULHOF_SPOOL: the `spool` fixture's
+    assert done.returncode == 0, done.stderr
+    assert "ran one job" in done.stderr
+    assert client.get(f"{API}/{job['id']}", headers=headers).json()["status"] == "done"
+    assert "no job waiting" in cli.run(db_url, "jobs", "run", "--once").stderr
