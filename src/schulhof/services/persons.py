@@ -129,6 +129,23 @@ def get_person(svc: Services, actor: Actor, ref: str) -> PersonView:
     return views[0]
 
 
+def readable_views(
+    svc: Services, actor: Actor, ids: Sequence[str], *, audit_as: str | None
+) -> list[PersonView]:
+    """Those of `ids` that `actor` may read, in order, as they may see them. `audit_as`
+    names the read in the audit trail; None after a write (the change log has it)."""
+    taught = taught_by(svc, actor)
+    with read_connection(svc.engine) as conn:
+        loaded = person_store.load(conn, ids)
+        allowed = [
+            i for i in ids if i in loaded and rules.may_read_person(actor, loaded[i], taught=taught)
+        ]
+        views = _views(conn, allowed, actor)
+    if audit_as is not None:
+        audit.record_reads(svc, actor, audit_as, [v.person for v in views])
+    return views
+
+
 def _check_names(given: str, family: str) -> None:
     if not given.strip():
         raise ValidationError("given name is empty", field="given_name")
@@ -190,6 +207,8 @@ def add_person(svc: Services, actor: Actor, draft: PersonDraft) -> Person:
             sources=draft.sources,
             contexts=with_primary(draft.contexts),
         )
+        if not rules.may_write_person(actor, person):
+            raise PermissionDeniedError("school admins are added by the authority")
         person_store.insert(uow.conn, [person], school_ids, uow.now)
         record_person(uow, Operation.CREATE, person)
         for c in person.contexts:
@@ -207,7 +226,7 @@ def record_person(uow: UnitOfWork, op: Operation, person: Person) -> None:
     uow.record(EntityType.PERSON, op, person.id, person.school_numbers, person_state(person))
 
 
-def _load_for_write(uow: UnitOfWork, actor: Actor, ref: str) -> Person:
+def load_for_write(uow: UnitOfWork, actor: Actor, ref: str) -> Person:
     person = person_store.load_one(uow.conn, _resolve(uow.conn, ref))
     if person is None:
         raise NotFoundError(f"no person {ref}")
@@ -228,6 +247,7 @@ class PersonChanges:
     birth_date: dt.date | None = None
     email: str | None = None
     username: str | None = None
+    clear: frozenset[str] = frozenset()  # optional fields to empty: email, birth_date
 
 
 def update_person(
@@ -239,10 +259,16 @@ def update_person(
     expected_version: int | None = None,
 ) -> Person:
     with unit_of_work(svc.engine, actor.label, svc.clock()) as uow:
-        person = _load_for_write(uow, actor, ref)
+        person = load_for_write(uow, actor, ref)
         if expected_version is not None and expected_version != person.version:
             raise StaleWriteError(f"person {person.id} is at version {person.version}")
-        values = {k: v for k, v in dataclasses.asdict(changes).items() if v is not None}
+        values = {
+            k: v for k, v in dataclasses.asdict(changes).items() if v is not None and k != "clear"
+        }
+        for name in changes.clear:
+            if name not in ("email", "birth_date"):
+                raise ValidationError(f"{name} cannot be emptied", field=name)
+            values[name] = None
         if "username" in values and values["username"] != person.username:
             if not usernames.is_valid_username(values["username"]):
                 raise ValidationError(f"invalid username {values['username']!r}", field="username")
@@ -259,7 +285,7 @@ def update_person(
 
 def disable_person(svc: Services, actor: Actor, ref: str) -> Person:
     with unit_of_work(svc.engine, actor.label, svc.clock()) as uow:
-        person = _load_for_write(uow, actor, ref)
+        person = load_for_write(uow, actor, ref)
         if person.state is LifecycleState.DISABLED:
             return person
         updated = disabled(person, uow.now, svc)
@@ -281,7 +307,7 @@ def disabled(person: Person, now: dt.datetime, svc: Services) -> Person:
 
 def enable_person(svc: Services, actor: Actor, ref: str) -> Person:
     with unit_of_work(svc.engine, actor.label, svc.clock()) as uow:
-        person = _load_for_write(uow, actor, ref)
+        person = load_for_write(uow, actor, ref)
         if person.state is LifecycleState.ACTIVE:
             return person
         updated = dataclasses.replace(
@@ -313,9 +339,13 @@ def delete_persons_now(uow: UnitOfWork, people: Sequence[Person]) -> None:
         )
 
 
-def delete_person(svc: Services, actor: Actor, ref: str) -> Person:
+def delete_person(
+    svc: Services, actor: Actor, ref: str, *, expected_version: int | None = None
+) -> Person:
     with unit_of_work(svc.engine, actor.label, svc.clock()) as uow:
-        person = _load_for_write(uow, actor, ref)
+        person = load_for_write(uow, actor, ref)
+        if expected_version is not None and expected_version != person.version:
+            raise StaleWriteError(f"person {person.id} is at version {person.version}")
         delete_persons_now(uow, [person])
     return person
 
@@ -324,9 +354,7 @@ def add_context(svc: Services, actor: Actor, ref: str, context: Context) -> Pers
     if not may_manage_schools(actor, {context.school_number}):
         raise PermissionDeniedError(f"not allowed to manage school {context.school_number}")
     with unit_of_work(svc.engine, actor.label, svc.clock()) as uow:
-        person = person_store.load_one(uow.conn, _resolve(uow.conn, ref))
-        if person is None:
-            raise NotFoundError(f"no person {ref}")
+        person = load_for_write(uow, actor, ref)
         if any(
             c.school_number == context.school_number and c.role == context.role
             for c in person.contexts
@@ -336,6 +364,8 @@ def add_context(svc: Services, actor: Actor, ref: str, context: Context) -> Pers
         if context.school_number not in school_ids:
             raise NotFoundError(f"no school {context.school_number}")
         new = dataclasses.replace(context, primary=not person.contexts or context.primary)
+        if not rules.may_write_person(actor, dataclasses.replace(person, contexts=(new,))):
+            raise PermissionDeniedError("school admins are made by the authority")
         person_store.add_contexts(uow.conn, [(person.id, new)], school_ids)
         contexts = (*person.contexts, new)
         if new.primary and person.contexts:
@@ -365,9 +395,7 @@ def remove_context(svc: Services, actor: Actor, ref: str, context: Context) -> P
     if not may_manage_schools(actor, {context.school_number}):
         raise PermissionDeniedError(f"not allowed to manage school {context.school_number}")
     with unit_of_work(svc.engine, actor.label, svc.clock()) as uow:
-        person = person_store.load_one(uow.conn, _resolve(uow.conn, ref))
-        if person is None:
-            raise NotFoundError(f"no person {ref}")
+        person = load_for_write(uow, actor, ref)
         match = [
             c
             for c in person.contexts

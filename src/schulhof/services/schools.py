@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from schulhof.access import rules
 from schulhof.access.actors import Actor
 from schulhof.access.rules import may_create_schools
 from schulhof.domain.changes import EntityType, Operation
@@ -37,6 +38,23 @@ def get_school(svc: Services, number: str) -> School:
     if school is None:
         raise NotFoundError(f"no school with number {number}")
     return school
+
+
+def list_schools_for(
+    svc: Services, actor: Actor, *, after: str | None = None, limit: int | None = None
+) -> list[School]:
+    """Schools `actor` may read, by number (a keyset for paging)."""
+    with read_connection(svc.engine) as conn:
+        return school_store.load_page(
+            conn, numbers=rules.readable_schools(actor), after=after, limit=limit
+        )
+
+
+def get_school_for(svc: Services, actor: Actor, number: str) -> School:
+    """One school if `actor` may read it; NotFoundError otherwise, as for no school."""
+    if not rules.may_read_school(actor, number):
+        raise NotFoundError(f"no school with number {number}")
+    return get_school(svc, number)
 
 
 def add_school(

@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from schulhof.domain.model import Group, Person
+from schulhof.domain.model import Group, Membership, Person
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +62,23 @@ class GroupView:
             "name": g.name,
             "members": self.members,
             "sources": [{"system": s.system, "id": s.source_id} for s in g.sources],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class MemberView:
+    """A membership with the member as the reader may see them (the person's attributes
+    are filtered; the membership itself names no one beyond that)."""
+
+    membership: Membership
+    person: PersonView
+
+    def as_dict(self) -> dict[str, Any]:
+        m = self.membership
+        return {
+            "role": m.role.value,
+            "homeroom_teacher": m.homeroom_teacher,
+            "person": self.person.as_dict(),
         }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,7 +13,19 @@ import sqlalchemy as sa
 from schulhof.domain.model import Group, GroupKind, MemberRole, Membership, SourceLink
 from schulhof.store.bulk import insert_rows
 from schulhof.store.persons import chunks
-from schulhof.store.tables import group_sources, groups, memberships, schools
+from schulhof.store.tables import group_sources, groups, memberships, persons, schools
+
+# The keyset of group listings: school number, kind, name, id (unique, stable).
+GroupKey = tuple[str, str, str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class GroupFilter:
+    school: str | None = None
+    kind: GroupKind | None = None
+    search: str | None = None  # substring of the name, any case
+    schools: frozenset[str] | None = None  # an actor's scope: groups of these schools only
+    taught_by: str | None = None  # an actor's scope: groups this person teaches
 
 
 def _select() -> sa.Select[Any]:
@@ -42,6 +55,80 @@ def load_all(
         query = query.where(groups.c.kind == kind.value)
     rows = list(conn.execute(query.order_by(schools.c.number, groups.c.kind, groups.c.name)))
     return _to_groups(conn, rows)
+
+
+def list_page(
+    conn: sa.Connection, f: GroupFilter, *, after: GroupKey | None = None, limit: int | None = None
+) -> list[Group]:
+    """Groups matching `f`, ordered by `GroupKey`."""
+    query = _select()
+    if f.school is not None:
+        query = query.where(schools.c.number == f.school)
+    if f.kind is not None:
+        query = query.where(groups.c.kind == f.kind.value)
+    if f.search:
+        query = query.where(sa.func.lower(groups.c.name).like(_contains(f.search), escape="\\"))
+    if f.schools is not None:
+        query = query.where(schools.c.number.in_(sorted(f.schools)))
+    if f.taught_by is not None:
+        query = query.where(groups.c.id.in_(taught_groups(f.taught_by)))
+    key = sa.tuple_(schools.c.number, groups.c.kind, groups.c.name, groups.c.id)
+    if after is not None:
+        query = query.where(key > sa.tuple_(*(sa.literal(k) for k in after)))
+    query = query.order_by(schools.c.number, groups.c.kind, groups.c.name, groups.c.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return _to_groups(conn, list(conn.execute(query)))
+
+
+def _contains(text: str) -> str:
+    """A LIKE pattern for `text` anywhere, its own wildcards taken literally."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def taught_groups(teacher_id: str) -> sa.Select[Any]:
+    """Ids of the groups where `teacher_id` is a member as teacher."""
+    return sa.select(memberships.c.group_id).where(
+        memberships.c.person_id == teacher_id, memberships.c.role == MemberRole.TEACHER.value
+    )
+
+
+def teaches(conn: sa.Connection, teacher_id: str, group_id: str) -> bool:
+    query = taught_groups(teacher_id).where(memberships.c.group_id == group_id)
+    return conn.execute(query).first() is not None
+
+
+def member_counts(conn: sa.Connection, group_ids: Sequence[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for part in chunks(list(group_ids)):
+        query = (
+            sa.select(memberships.c.group_id, sa.func.count())
+            .where(memberships.c.group_id.in_(part))
+            .group_by(memberships.c.group_id)
+        )
+        counts.update({r[0]: r[1] for r in conn.execute(query)})
+    return counts
+
+
+def members_page(
+    conn: sa.Connection, group_id: str, *, after_username: str | None, limit: int | None
+) -> list[tuple[Membership, str]]:
+    """A group's memberships with the member's username, ordered by username."""
+    query = (
+        sa.select(memberships, persons.c.username)
+        .join(persons, persons.c.id == memberships.c.person_id)
+        .where(memberships.c.group_id == group_id)
+    )
+    if after_username is not None:
+        query = query.where(persons.c.username > after_username)
+    query = query.order_by(persons.c.username)
+    if limit is not None:
+        query = query.limit(limit)
+    return [
+        (Membership(r.group_id, r.person_id, MemberRole(r.role), r.homeroom_teacher), r.username)
+        for r in conn.execute(query)
+    ]
 
 
 def load_one(conn: sa.Connection, group_id: str) -> Group | None:

@@ -28,6 +28,31 @@ def load_all(conn: sa.Connection) -> list[School]:
     ]
 
 
+def load_page(
+    conn: sa.Connection,
+    *,
+    numbers: frozenset[str] | None = None,
+    after: str | None = None,
+    limit: int | None = None,
+) -> list[School]:
+    """Schools by number (a keyset for paging); `numbers`: only these (None: all)."""
+    query = sa.select(schools)
+    if numbers is not None:
+        query = query.where(schools.c.number.in_(sorted(numbers)))
+    if after is not None:
+        query = query.where(schools.c.number > after)
+    query = query.order_by(schools.c.number)
+    if limit is not None:
+        query = query.limit(limit)
+    rows = list(conn.execute(query))
+    links: dict[str, list[SourceLink]] = defaultdict(list)
+    if rows:
+        ids = [r.id for r in rows]
+        for r in conn.execute(sa.select(school_sources).where(school_sources.c.school_id.in_(ids))):
+            links[r.school_id].append(SourceLink(r.system, r.source_id))
+    return [School(r.id, r.number, r.name, _school_type(r.type), tuple(links[r.id])) for r in rows]
+
+
 def by_number(conn: sa.Connection, number: str) -> School | None:
     row = conn.execute(sa.select(schools).where(schools.c.number == number)).first()
     if row is None:
