@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from schulhof import __version__
 from schulhof.services.runtime import Services
 from schulhof.web import problems
-from schulhof.web.routes import audit, changes, health, imports, users
+from schulhof.web.routes import audit, changes, groups, guardians, health, imports, schools, users
 from schulhof.web.throttle import Throttle
 from schulhof.web.worker import lifespan as worker_lifespan
 
@@ -30,6 +30,9 @@ def create_app(services: Services, *, worker: bool = True) -> FastAPI:
     problems.install(app)
     app.include_router(health.router)
     app.include_router(users.router, prefix=API)
+    app.include_router(guardians.router, prefix=API)
+    app.include_router(schools.router, prefix=API)
+    app.include_router(groups.router, prefix=API)
     app.include_router(imports.router, prefix=API)
     app.include_router(audit.router, prefix=API)
     app.include_router(changes.router, prefix=API)
