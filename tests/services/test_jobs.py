@@ -15,7 +15,7 @@ import pytest
 from schulhof.access.actors import OPERATOR, Actor, ActorKind
 from schulhof.domain.errors import ConflictError, NotFoundError, PermissionDeniedError
 from schulhof.domain.errors import ValidationError as InvalidInput
-from schulhof.services import jobs
+from schulhof.services import audit, jobs
 from schulhof.services.jobs import Job, JobOutcome, JobStatus
 from schulhof.services.runtime import Services
 from tests.conftest import FixedClock
@@ -72,6 +72,11 @@ def test_states_from_plan_to_done(svc: Services, spool: Path) -> None:
     assert not (spool / job.id).exists()
     with pytest.raises(ConflictError):
         jobs.discard_job(svc, CITY, job.id)
+    trail = audit.list_audit(svc, ADMIN_A, target=job.id).items
+    assert [(e.action, e.actor, e.schools) for e in trail] == [
+        ("import.approve", "city_admin:Stadt", ("91000",)),
+        ("import.plan", "city_admin:Stadt", ("91000",)),
+    ]
 
 
 def test_failures_are_recorded(svc: Services) -> None:

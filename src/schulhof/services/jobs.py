@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import sqlalchemy as sa
+
 from schulhof.access.actors import Actor, ActorKind
 from schulhof.access.rules import may_import, may_manage_schools, sees_every_school
 from schulhof.domain.errors import (
@@ -39,8 +41,10 @@ from schulhof.domain.errors import (
     SchulhofError,
     ValidationError,
 )
+from schulhof.services import audit
 from schulhof.services.runtime import Services
 from schulhof.store import jobs as job_store
+from schulhof.store.audit import AuditEntry
 from schulhof.store.database import read_connection, write_connection
 from schulhof.store.jobs import JobRow
 
@@ -288,9 +292,28 @@ def record_plan(
     )  # fmt: skip
     with write_connection(svc.engine) as conn:
         job_store.insert(conn, row)
+        _audit(conn, actor, "import.plan", row, now, {"status": status.value})
     if status is JobStatus.INVALID:
         remove_spool(job_id)  # never applied: the files are not kept
     return _job(row)
+
+
+def _audit(
+    conn: sa.Connection,
+    actor: Actor,
+    action: str,
+    job: Job | JobRow,
+    now: dt.datetime,
+    detail: dict[str, object] | None,
+) -> None:
+    """One audit entry per school of the job (so each school's admins see it)."""
+    audit.record(
+        conn,
+        [
+            AuditEntry(now, actor.label, action, "import", job.id, nr, detail)
+            for nr in (job.schools or (None,))
+        ],
+    )
 
 
 def _visible(actor: Actor, job: Job) -> bool:
@@ -382,6 +405,7 @@ def approve_job(svc: Services, actor: Actor, job_id: str, *, approve_guard: bool
     with write_connection(svc.engine) as conn:
         if not job_store.transition(conn, job.id, APPROVABLE, JobStatus.QUEUED, params=params):
             raise ConflictError(f"job {job.id} was changed meanwhile")
+        _audit(conn, actor, "import.approve", job, now, {"approve_guard": approve_guard})
     return get_job(svc, actor, job_id)
 
 
@@ -390,11 +414,11 @@ def discard_job(svc: Services, actor: Actor, job_id: str) -> Job:
     job = _load_for_change(svc, actor, job_id)
     if job.status not in DISCARDABLE:
         raise ConflictError(f"job {job.id} is {job.status}: it can no longer be discarded")
+    now = svc.clock()
     with write_connection(svc.engine) as conn:
-        if not job_store.transition(
-            conn, job.id, DISCARDABLE, JobStatus.DISCARDED, now=svc.clock()
-        ):
+        if not job_store.transition(conn, job.id, DISCARDABLE, JobStatus.DISCARDED, now=now):
             raise ConflictError(f"job {job.id} was changed meanwhile")
+        _audit(conn, actor, "import.discard", job, now, None)
     remove_spool(job.id)
     return get_job(svc, actor, job_id)
 
