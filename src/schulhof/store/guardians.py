@@ -18,8 +18,9 @@ def add(conn: sa.Connection, link: GuardianLink) -> bool:
     """Insert the link; False if it was there already (two writers at once included)."""
     values = {"guardian_id": link.guardian_id, "student_id": link.student_id}
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    result = conn.execute(insert(guardian_links).values(values).on_conflict_do_nothing())
-    return result.rowcount == 1
+    statement = insert(guardian_links).values(values).on_conflict_do_nothing()
+    # RETURNING, not rowcount: psycopg reports -1 for INSERT … ON CONFLICT through SQLAlchemy.
+    return conn.execute(statement.returning(guardian_links.c.guardian_id)).first() is not None
 
 
 def remove(conn: sa.Connection, link: GuardianLink) -> bool:
