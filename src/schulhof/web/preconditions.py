@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import HTTPException, Request, Response
+from fastapi import Header, HTTPException, Response
 
 from schulhof.domain.errors import StaleWriteError
 
@@ -35,9 +35,14 @@ def _opaque(tag: str) -> str:
     return tag[2:] if tag.startswith("W/") else tag
 
 
-def not_modified(request: Request, etag: str) -> Response | None:
+IfMatch = Annotated[
+    str | None, Header(description='The ETag you read, e.g. `W/"3"` (`*`: any version).')
+]
+IfNoneMatch = Annotated[str | None, Header(description="ETags you hold: 304 if unchanged.")]
+
+
+def not_modified(header: str | None, etag: str) -> Response | None:
     """A 304 if `If-None-Match` names `etag` (weak comparison, §13.1.2), else None."""
-    header = request.headers.get("if-none-match")
     if header is None:
         return None
     tags = [t for t in header.split(",") if t.strip()]
@@ -46,11 +51,10 @@ def not_modified(request: Request, etag: str) -> Response | None:
     return None
 
 
-def expected_version(request: Request) -> int | None:
+def expected_version(header: str | None) -> int | None:
     """The version `If-Match` names; None for `*` (any). Missing: 428 (RFC 6585 §3), so a
     client cannot overwrite what it has not seen. A tag that is not a version of ours
     cannot match: 412."""
-    header = request.headers.get("if-match")
     if header is None or not header.strip():
         raise HTTPException(428, 'this change needs If-Match: W/"<version>" (the ETag)')
     tags = [t.strip() for t in header.split(",") if t.strip()]

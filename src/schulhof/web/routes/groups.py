@@ -13,7 +13,7 @@ from schulhof.services import groups
 from schulhof.store.groups import GroupFilter, GroupKey
 from schulhof.web import pagination
 from schulhof.web.auth import ActorDep, ServicesDep
-from schulhof.web.preconditions import not_modified, state_etag
+from schulhof.web.preconditions import IfNoneMatch, not_modified, state_etag
 
 router = APIRouter(prefix="/groups", tags=["groups"])
 
@@ -87,11 +87,15 @@ def create_group(
 
 @router.get("/{group_id}", response_model=None)
 def get_group(
-    svc: ServicesDep, actor: ActorDep, group_id: str, request: Request, response: Response
+    svc: ServicesDep,
+    actor: ActorDep,
+    group_id: str,
+    response: Response,
+    if_none_match: IfNoneMatch = None,
 ) -> dict[str, Any] | Response:
     body = groups.get_group(svc, actor, group_id).as_dict()
     tag = state_etag(body)
-    unchanged = not_modified(request, tag)
+    unchanged = not_modified(if_none_match, tag)
     if unchanged is not None:
         return unchanged
     response.headers["ETag"] = tag

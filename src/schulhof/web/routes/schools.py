@@ -11,7 +11,7 @@ from schulhof.domain.model import School, SchoolType
 from schulhof.services import schools
 from schulhof.web import pagination
 from schulhof.web.auth import ActorDep, ServicesDep
-from schulhof.web.preconditions import not_modified, state_etag
+from schulhof.web.preconditions import IfNoneMatch, not_modified, state_etag
 
 router = APIRouter(prefix="/schools", tags=["schools"])
 
@@ -53,11 +53,15 @@ def list_schools(
 
 @router.get("/{number}", response_model=None)
 def get_school(
-    svc: ServicesDep, actor: ActorDep, number: str, request: Request, response: Response
+    svc: ServicesDep,
+    actor: ActorDep,
+    number: str,
+    response: Response,
+    if_none_match: IfNoneMatch = None,
 ) -> dict[str, Any] | Response:
     body = school_dict(schools.get_school_for(svc, actor, number))
     tag = state_etag(body)
-    unchanged = not_modified(request, tag)
+    unchanged = not_modified(if_none_match, tag)
     if unchanged is not None:
         return unchanged
     response.headers["ETag"] = tag

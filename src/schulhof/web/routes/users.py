@@ -18,7 +18,13 @@ from schulhof.services.runtime import Services
 from schulhof.store.persons import PersonFilter
 from schulhof.web import pagination
 from schulhof.web.auth import ActorDep, ServicesDep
-from schulhof.web.preconditions import expected_version, not_modified, version_etag
+from schulhof.web.preconditions import (
+    IfMatch,
+    IfNoneMatch,
+    expected_version,
+    not_modified,
+    version_etag,
+)
 
 router = APIRouter(prefix="/users", tags=["users"])
 
@@ -116,12 +122,16 @@ def create_user(
 
 @router.get("/{person_id}", response_model=None)
 def get_user(
-    svc: ServicesDep, actor: ActorDep, person_id: str, request: Request, response: Response
+    svc: ServicesDep,
+    actor: ActorDep,
+    person_id: str,
+    response: Response,
+    if_none_match: IfNoneMatch = None,
 ) -> dict[str, Any] | Response:
     """One person by id or username; `If-None-Match` with the ETag gives 304."""
     view = persons.get_person(svc, actor, person_id)
     tag = version_etag(view.person.version)
-    unchanged = not_modified(request, tag)
+    unchanged = not_modified(if_none_match, tag)
     if unchanged is not None:
         return unchanged
     response.headers["ETag"] = tag
@@ -134,11 +144,11 @@ def update_user(
     actor: ActorDep,
     person_id: str,
     patch: Annotated[UserPatch, Body(media_type="application/merge-patch+json")],
-    request: Request,
     response: Response,
+    if_match: IfMatch = None,
 ) -> dict[str, Any]:
     """Change names, birth date, e-mail or username. Needs `If-Match` with the ETag."""
-    version = expected_version(request)
+    version = expected_version(if_match)
     given = patch.model_fields_set
     for required in ("given_name", "family_name", "username"):
         if required in given and getattr(patch, required) is None:
@@ -155,9 +165,11 @@ def update_user(
 
 
 @router.delete("/{person_id}", status_code=204)
-def delete_user(svc: ServicesDep, actor: ActorDep, person_id: str, request: Request) -> Response:
+def delete_user(
+    svc: ServicesDep, actor: ActorDep, person_id: str, if_match: IfMatch = None
+) -> Response:
     """Delete now (the username is quarantined for a year). Needs `If-Match` with the ETag."""
-    persons.delete_person(svc, actor, person_id, expected_version=expected_version(request))
+    persons.delete_person(svc, actor, person_id, expected_version=expected_version(if_match))
     return Response(status_code=204)
 
 
