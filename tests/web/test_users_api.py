@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from schulhof.access.actors import ActorKind
 from schulhof.domain.model import Role
+from schulhof.services import changes
 from schulhof.services.runtime import Services
 from schulhof.web.app import create_app
 from schulhof.web.throttle import FREE
@@ -169,7 +170,7 @@ def test_disable_and_enable(client: TestClient, city: City, admin_a: Headers) ->
 
 
 def test_contexts_are_listed_added_and_removed(
-    client: TestClient, city: City, admin_a: Headers, town: Headers
+    svc: Services, client: TestClient, city: City, admin_a: Headers, town: Headers
 ) -> None:
     url = f"{USERS}/{city.petra}/contexts"
     listed = ok(client.get(url, headers=admin_a))
@@ -200,7 +201,9 @@ def test_contexts_are_listed_added_and_removed(
         client.delete(f"{USERS}/{city.carl}/contexts/91000/student", headers=town).status_code
         == 204
     )
-    assert ok(client.get(f"{USERS}/{city.carl}", headers=town))["state"] == "disabled"
+    carl = ok(client.get(f"{USERS}/{city.carl}", headers=town))
+    assert (carl["state"], carl["classes"]) == ("disabled", [])  # no role there: no class
+    assert changes.check_integrity(svc) == []
 
 
 def test_no_token_is_401_and_problem_shaped(client: TestClient, city: City) -> None:

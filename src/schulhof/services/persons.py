@@ -26,8 +26,15 @@ from schulhof.domain.errors import (
 from schulhof.domain.model import Context, LifecycleState, Person, PersonDraft, new_id
 from schulhof.services import audit
 from schulhof.services.runtime import Services
-from schulhof.services.snapshots import context_entity_id, context_state, person_state
+from schulhof.services.snapshots import (
+    context_entity_id,
+    context_state,
+    membership_entity_id,
+    membership_state,
+    person_state,
+)
 from schulhof.services.views import PersonView, parse_id
+from schulhof.store import groups as group_store
 from schulhof.store import persons as person_store
 from schulhof.store import schools as school_store
 from schulhof.store.database import read_connection
@@ -418,6 +425,8 @@ def remove_context(svc: Services, actor: Actor, ref: str, context: Context) -> P
                 delete_after=lifecycle.delete_after(uow.now, set(person.roles), svc.settings.grace),
             )
         person_store.update(uow.conn, updated, uow.now, expected_version=person.version)
+        if all(c.school_number != context.school_number for c in rest):
+            _leave_groups(uow, person.id, context.school_number)
         uow.record(
             EntityType.CONTEXT,
             Operation.DELETE,
@@ -427,6 +436,23 @@ def remove_context(svc: Services, actor: Actor, ref: str, context: Context) -> P
         )
         record_person(uow, Operation.UPDATE, updated)
     return updated
+
+
+def _leave_groups(uow: UnitOfWork, person_id: str, school: str) -> None:
+    """No role left at `school`: its groups go too (a member holds a role at the group's
+    school, as imports keep it)."""
+    for m in group_store.memberships_of(uow.conn, person_id):
+        group = group_store.load_one(uow.conn, m.group_id)
+        if group is None or group.school_number != school:
+            continue
+        group_store.remove_members(uow.conn, [(m.group_id, person_id)])
+        uow.record(
+            EntityType.MEMBERSHIP,
+            Operation.DELETE,
+            membership_entity_id(m.group_id, person_id),
+            [school],
+            membership_state(m, school),
+        )
 
 
 def run_lifecycle(svc: Services, actor: Actor) -> list[Person]:
