@@ -16,6 +16,7 @@ from schulhof.access.actors import OPERATOR, Actor, ActorKind
 from schulhof.domain.errors import ConflictError, NotFoundError, PermissionDeniedError
 from schulhof.domain.errors import ValidationError as InvalidInput
 from schulhof.services import audit, jobs
+from schulhof.services import spool as spool_module
 from schulhof.services.jobs import Job, JobOutcome, JobStatus
 from schulhof.services.runtime import Services
 from tests.conftest import FixedClock
@@ -29,7 +30,7 @@ TEACHER = Actor(ActorKind.TEACHER, "T", frozenset({"91000"}), person_id="p")
 @pytest.fixture(autouse=True)
 def spool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "spool"
-    monkeypatch.setenv(jobs.SPOOL_ENV, str(root))
+    monkeypatch.setenv(spool_module.SPOOL_ENV, str(root))
     return root
 
 
@@ -42,7 +43,7 @@ def planned(
     status: JobStatus = JobStatus.PLANNED,
 ) -> Job:
     job_id = jobs.new_job_id()
-    jobs.spool_upload(job_id, [("a.csv", io.BytesIO(b"x;y\r\n"))])
+    spool_module.save_upload(job_id, [("a.csv", io.BytesIO(b"x;y\r\n"))])
     return jobs.record_plan(
         svc, actor, job_id, kind=kind, status=status, schools=schools, params={"plan": {}}
     )
@@ -217,14 +218,14 @@ def test_spool_upload_checks_names_and_size(spool: Path) -> None:
     job_id = jobs.new_job_id()
     for bad in ("../a.csv", "a/b.csv", "C:\\x\\a.csv", "a.exe", ".a.csv", "a.csv\x00.zip", ""):
         with pytest.raises(InvalidInput):
-            jobs.spool_upload(job_id, [(bad, io.BytesIO(b"x"))])
-    with pytest.raises(jobs.UploadTooLargeError):
-        jobs.spool_upload(
+            spool_module.save_upload(job_id, [(bad, io.BytesIO(b"x"))])
+    with pytest.raises(spool_module.UploadTooLargeError):
+        spool_module.save_upload(
             job_id, [("a.csv", io.BytesIO(b"x" * 10)), ("b.csv", io.BytesIO(b"y" * 10))],
             max_bytes=15,
         )  # fmt: skip
     assert not (spool / job_id).exists()
-    names = jobs.spool_upload(job_id, [("Schüler 4a (neu).CSV", io.BytesIO(b"x"))])
+    names = spool_module.save_upload(job_id, [("Schüler 4a (neu).CSV", io.BytesIO(b"x"))])
     assert names == ["Schüler 4a (neu).CSV"]
     assert [p.name for p in spool.iterdir()] == [job_id]
 
@@ -236,9 +237,9 @@ def test_spool_folder_of_someone_else_is_refused(
     target.mkdir()
     link = tmp_path / "link"
     link.symlink_to(target)
-    monkeypatch.setenv(jobs.SPOOL_ENV, str(link))
+    monkeypatch.setenv(spool_module.SPOOL_ENV, str(link))
     with pytest.raises(Exception, match="is not ours"):
-        jobs.spool_root()
+        spool_module.root()
 
 
 def test_the_operator_may_import_without_a_school(svc: Services) -> None:

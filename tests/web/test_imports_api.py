@@ -19,7 +19,8 @@ from fastapi.testclient import TestClient
 from schulhof.access.actors import OPERATOR, ActorKind, system
 from schulhof.importers import jobs as import_jobs
 from schulhof.importers.pipeline import import_path
-from schulhof.services import changes, jobs, persons, tokens
+from schulhof.services import changes, persons, tokens
+from schulhof.services import spool as spool_module
 from schulhof.services.runtime import Services
 from schulhof.services.schools import add_school
 from schulhof.store.persons import PersonFilter
@@ -35,7 +36,7 @@ ONEROSTER = Path(__file__).resolve().parents[1] / "fixtures" / "oneroster" / "bu
 @pytest.fixture
 def spool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "spool"
-    monkeypatch.setenv(jobs.SPOOL_ENV, str(root))
+    monkeypatch.setenv(spool_module.SPOOL_ENV, str(root))
     return root
 
 
@@ -319,7 +320,7 @@ def test_size_limit(
 ) -> None:
     headers = bearer(svc, ActorKind.CITY_ADMIN)
     folder = write_city(tmp_path / "x", city())
-    monkeypatch.setattr(jobs, "MAX_UPLOAD_BYTES", 300)  # the files: over 300 bytes together
+    monkeypatch.setattr(spool_module, "MAX_UPLOAD_BYTES", 300)  # the files: over 300 bytes together
     counted = upload(client, headers, folder)
     assert counted.status_code == 413, counted.text
     assert counted.json()["type"].endswith("/payload-too-large")

@@ -35,7 +35,7 @@ from schulhof.importers.plan import plan_import
 from schulhof.importers.records import Feed
 from schulhof.importers.report import ImportPlan, ImportReport
 from schulhof.importers.sis_profile import load_profile
-from schulhof.services import jobs
+from schulhof.services import jobs, spool
 from schulhof.services.batch import Batch
 from schulhof.services.imports import run_import
 from schulhof.services.runtime import Services
@@ -186,10 +186,10 @@ def plan_upload(
         raise ValidationError(f"source must be one of {', '.join(SOURCES)}", field="source")
     chosen = _profile(source, profile)
     job_id = jobs.new_job_id()
-    names = jobs.spool_upload(job_id, files, max_bytes=max_bytes)
+    names = spool.save_upload(job_id, files, max_bytes=max_bytes)
     try:
         params: dict[str, Any] = {"source": source, "profile": chosen, "files": names}
-        feed = read_feed(svc, source, jobs.input_path_of(job_id, names), profile=chosen)
+        feed = read_feed(svc, source, spool.input_path(job_id, names), profile=chosen)
         schools = feed_schools(feed)
         if schools or not feed.errors:
             _require_manage(actor, schools)
@@ -206,7 +206,7 @@ def plan_upload(
             svc, actor, job_id, kind=KIND, status=status, schools=sorted(schools), params=params
         )
     except BaseException:
-        jobs.remove_spool(job_id)
+        spool.remove(job_id)
         raise
 
 

@@ -4,11 +4,9 @@ A job's life: `planned` (or `held` by the guard, or `invalid`: rows with errors,
 applied) → approved: `queued` → claimed by a worker: `running` → `done` or `failed`.
 `planned`, `held`, `invalid` and `queued` jobs can be `discarded`.
 
-Uploaded files wait in a spool folder of their own, `<spool>/<job id>/`, never in the
-database (a city's export is tens of MB). The spool is `SCHULHOF_SPOOL`, else
-`<tempdir>/schulhof-spool`; with several web or worker processes on several machines it
-must be a shared folder. A job's folder is deleted when the job ends, is discarded or
-found invalid; `expire_jobs` discards plans nobody approved within a week.
+Uploaded files wait in the job's spool folder (services/spool.py), never in the
+database. It is deleted when the job ends, is discarded or found invalid; `expire_jobs`
+discards plans nobody approved within a week.
 
 What a job does is handed in by the caller (`runners`, by job kind): this module owns
 the states, access and files, not the import formats (importers sit above services).
@@ -19,29 +17,24 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import logging
-import os
-import re
-import shutil
-import tempfile
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import sqlalchemy as sa
 
 from schulhof.access.actors import Actor, ActorKind
 from schulhof.access.rules import may_import, may_manage_schools, sees_every_school
 from schulhof.domain.errors import (
-    ConfigurationError,
     ConflictError,
     NotFoundError,
     PermissionDeniedError,
     SchulhofError,
     ValidationError,
 )
-from schulhof.services import audit
+from schulhof.services import audit, spool
 from schulhof.services.runtime import Services
 from schulhof.store import jobs as job_store
 from schulhof.store.audit import AuditEntry
@@ -50,12 +43,7 @@ from schulhof.store.jobs import JobRow
 
 log = logging.getLogger(__name__)
 
-SPOOL_ENV = "SCHULHOF_SPOOL"
-MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 PLAN_MAX_AGE = dt.timedelta(days=7)
-_CHUNK = 1 << 20
-# A plain file name: no folder part, no control characters, not hidden, .csv or .zip.
-_NAME = re.compile(r"(?![.\s])[^/\\\x00-\x1f\x7f]{0,200}\.(csv|zip)", re.IGNORECASE)
 
 
 class JobStatus(enum.StrEnum):
@@ -72,10 +60,6 @@ class JobStatus(enum.StrEnum):
 APPROVABLE = frozenset({JobStatus.PLANNED, JobStatus.HELD})
 DISCARDABLE = frozenset({JobStatus.PLANNED, JobStatus.HELD, JobStatus.INVALID, JobStatus.QUEUED})
 ACTIVE = frozenset({JobStatus.PLANNED, JobStatus.HELD, JobStatus.QUEUED, JobStatus.RUNNING})
-
-
-class UploadTooLargeError(ValidationError):
-    """The upload exceeds `MAX_UPLOAD_BYTES` (HTTP 413)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,85 +153,9 @@ def approver(job: Job) -> Actor:
     )
 
 
-# --- the spool ---
-
-
-def spool_root() -> Path:
-    """The folder for uploads; created private (0700) and refused if someone else owns it."""
-    root = Path(os.environ.get(SPOOL_ENV) or Path(tempfile.gettempdir()) / "schulhof-spool")
-    try:
-        root.mkdir(mode=0o700, parents=True, exist_ok=True)
-        st = root.lstat()
-    except OSError as exc:
-        raise ConfigurationError(f"cannot use the spool folder {root}: {exc}") from exc
-    # In a shared temp folder another user could have made the folder (or a link) first.
-    if root.is_symlink() or (hasattr(os, "getuid") and st.st_uid != os.getuid()):
-        raise ConfigurationError(f"the spool folder {root} is not ours: set {SPOOL_ENV}")
-    return root
-
-
-def job_folder(job_id: str) -> Path:
-    return spool_root() / str(uuid.UUID(job_id))  # a UUID: never a path of its own
-
-
-def remove_spool(job_id: str) -> None:
-    shutil.rmtree(job_folder(job_id), ignore_errors=True)
-
-
-def check_upload_name(name: str) -> str:
-    """`name` if it is a plain `.csv` or `.zip` file name; ValidationError otherwise."""
-    if "/" in name or "\\" in name or name in ("", ".", ".."):
-        raise ValidationError(f"{name!r}: a file name without folders is expected", field="files")
-    if not _NAME.fullmatch(name):
-        raise ValidationError(f"{name!r}: only .csv files or one .zip file", field="files")
-    return name
-
-
-def spool_upload(
-    job_id: str, files: Sequence[tuple[str, BinaryIO]], *, max_bytes: int | None = None
-) -> list[str]:
-    """Copy the uploaded files into the job's folder; returns their names.
-
-    One `.zip`, or one or more `.csv` files, together at most `max_bytes` (default
-    `MAX_UPLOAD_BYTES`). Nothing is left behind on error."""
-    limit = MAX_UPLOAD_BYTES if max_bytes is None else max_bytes
-    if not files:
-        raise ValidationError("no files were uploaded", field="files")
-    names = [check_upload_name(name) for name, _ in files]
-    if len({n.lower() for n in names}) != len(names):
-        raise ValidationError("the same file name twice", field="files")
-    if any(n.lower().endswith(".zip") for n in names) and len(names) > 1:
-        raise ValidationError("a .zip file must come alone", field="files")
-    folder = job_folder(job_id)
-    total = 0
-    try:
-        folder.mkdir(mode=0o700)
-        for name, (_, stream) in zip(names, files, strict=True):
-            with (folder / name).open("xb") as out:
-                while chunk := stream.read(_CHUNK):
-                    total += len(chunk)
-                    if total > limit:
-                        raise UploadTooLargeError(
-                            f"the upload is larger than {limit / (1024 * 1024):g} MB",
-                            field="files",
-                        )
-                    out.write(chunk)
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    return names
-
-
-def input_path_of(job_id: str, files: Sequence[str]) -> Path:
-    """What the importer reads: the uploaded zip, or the folder of CSV files."""
-    folder = job_folder(job_id)
-    if len(files) == 1 and files[0].lower().endswith(".zip"):
-        return folder / files[0]
-    return folder
-
-
 def input_path(job: Job) -> Path:
-    return input_path_of(job.id, job.params.get("files", []))
+    """What the job's importer reads: the uploaded zip, or the folder of CSV files."""
+    return spool.input_path(job.id, job.params.get("files", []))
 
 
 # --- use cases ---
@@ -294,7 +202,7 @@ def record_plan(
         job_store.insert(conn, row)
         _audit(conn, actor, "import.plan", row, now, {"status": status.value})
     if status is JobStatus.INVALID:
-        remove_spool(job_id)  # never applied: the files are not kept
+        spool.remove(job_id)  # never applied: the files are not kept
     return _job(row)
 
 
@@ -419,7 +327,7 @@ def discard_job(svc: Services, actor: Actor, job_id: str) -> Job:
         if not job_store.transition(conn, job.id, DISCARDABLE, JobStatus.DISCARDED, now=now):
             raise ConflictError(f"job {job.id} was changed meanwhile")
         _audit(conn, actor, "import.discard", job, now, None)
-    remove_spool(job.id)
+    spool.remove(job.id)
     return get_job(svc, actor, job_id)
 
 
@@ -446,7 +354,7 @@ def run_next_job(svc: Services, runners: Mapping[str, JobRunner]) -> bool:
         log.exception("job %s crashed", job.id)
         outcome = JobOutcome(False, error=f"internal error ({type(exc).__name__}); see the log")
     finally:
-        remove_spool(job.id)
+        spool.remove(job.id)
     status = JobStatus.DONE if outcome.ok else JobStatus.FAILED
     with write_connection(svc.engine) as conn:
         job_store.finish(
@@ -467,16 +375,10 @@ def expire_jobs(svc: Services, *, max_age: dt.timedelta = PLAN_MAX_AGE) -> int:
         for job_id in job_store.ids_in_status(conn, waiting, cutoff):
             if job_store.transition(conn, job_id, waiting, JobStatus.DISCARDED, now=now):
                 discarded += 1
-                remove_spool(job_id)
-    root = spool_root()
+                spool.remove(job_id)
     with read_connection(svc.engine) as conn:
-        for folder in root.iterdir():
-            try:
-                job_id = str(uuid.UUID(folder.name))
-                old = dt.datetime.fromtimestamp(folder.stat().st_mtime, dt.UTC) < cutoff
-            except (ValueError, OSError):
-                continue  # not ours
-            row = job_store.get(conn, job_id) if old else None
-            if old and (row is None or JobStatus(row.status) not in ACTIVE):
-                shutil.rmtree(folder, ignore_errors=True)
+        for job_id in spool.folders_older_than(cutoff):
+            row = job_store.get(conn, job_id)
+            if row is None or JobStatus(row.status) not in ACTIVE:
+                spool.remove(job_id)
     return discarded

@@ -17,7 +17,7 @@ from starlette.datastructures import UploadFile
 
 from schulhof.domain.errors import ValidationError
 from schulhof.importers import jobs as import_jobs
-from schulhof.services import jobs
+from schulhof.services import jobs, spool
 from schulhof.web import pagination, problems
 from schulhof.web.auth import ActorDep, ServicesDep
 
@@ -58,7 +58,7 @@ class Approval(BaseModel):
 
 
 def _too_large() -> JSONResponse:
-    limit = jobs.MAX_UPLOAD_BYTES / (1024 * 1024)
+    limit = spool.MAX_UPLOAD_BYTES / (1024 * 1024)
     return problems.problem(413, "payload-too-large", f"the upload is larger than {limit:g} MB")
 
 
@@ -86,7 +86,7 @@ async def upload(
     length = request.headers.get("content-length")
     if length is None or not length.isdigit():
         raise HTTPException(411, "a Content-Length is required")
-    if int(length) > jobs.MAX_UPLOAD_BYTES + _MULTIPART_SLACK:
+    if int(length) > spool.MAX_UPLOAD_BYTES + _MULTIPART_SLACK:
         return _too_large()
     async with request.form(max_files=MAX_FILES, max_fields=20) as form:
         source = _text(form.get("source"), "source")
@@ -106,7 +106,7 @@ async def upload(
                 files=files,
                 profile=profile,
             )
-        except jobs.UploadTooLargeError:
+        except spool.UploadTooLargeError:
             return _too_large()
     response.headers["Location"] = f"{request.url.path}/{job.id}"
     return {"id": job.id, "status": job.status.value, "summary": job.plan}
