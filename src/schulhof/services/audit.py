@@ -35,16 +35,18 @@ def record(conn: sa.Connection, entries: Sequence[AuditEntry]) -> None:
 
 
 def record_reads(svc: Services, actor: Actor, action: str, people: Sequence[Person]) -> None:
-    """One entry per person read, naming one school of theirs the actor may see."""
+    """One entry per person read and school through which the actor saw them, so each of
+    the person's schools finds the read in its own audit trail."""
     if actor.kind not in AUDITED_READERS or not people:
         return
     now = svc.clock()
     entries = []
     for p in people:
-        schools = [nr for nr in p.school_numbers if not actor.schools or nr in actor.schools]
-        entries.append(
-            AuditEntry(now, actor.label, action, "person", p.id, schools[0] if schools else None)
-        )
+        schools: list[str | None] = [
+            nr for nr in p.school_numbers if not actor.schools or nr in actor.schools
+        ]
+        for nr in schools or [None]:
+            entries.append(AuditEntry(now, actor.label, action, "person", p.id, nr))
     with write_connection(svc.engine) as conn:
         audit_store.append(conn, entries)
 
@@ -134,4 +136,20 @@ def read_changes(
     if limit < 1:
         raise ValidationError("limit must be at least 1", field="limit")
     with read_connection(svc.engine) as conn:
-        return changelog.read_after(conn, after, school=school, limit=limit)
+        records = changelog.read_after(conn, after, school=school, limit=limit)
+    if sees_every_school(actor):
+        return records
+    return [_trimmed(r, actor.schools) for r in records]
+
+
+def _trimmed(record: ChangeRecord, schools: frozenset[str]) -> ChangeRecord:
+    """A record as a school's reader may see it: a person's roles at other schools (and
+    those schools) are left out, as in the person views."""
+    state = dict(record.state)
+    if isinstance(state.get("contexts"), list):
+        state["contexts"] = [
+            c for c in state["contexts"] if isinstance(c, dict) and c.get("school") in schools
+        ]
+    return dataclasses.replace(
+        record, schools=tuple(nr for nr in record.schools if nr in schools), state=state
+    )

@@ -86,14 +86,27 @@ def guard(snap: Snapshot, batch: Batch, services: Services) -> list[GuardFinding
     return findings
 
 
-def _schools_touched(batch: Batch) -> set[str]:
+def schools_touched(batch: Batch, snap: Snapshot) -> set[str]:
+    """Every school whose data the batch changes (people, groups, memberships)."""
     touched = {s.number for s in batch.new_schools + batch.changed_schools}
     for p in batch.new_persons:
         touched.update(p.school_numbers)
     for before, after in batch.changed_persons:
         touched.update(before.school_numbers, after.school_numbers)
     touched.update(g.school_number for g in batch.new_groups + batch.deleted_groups)
+    touched.update(after.school_number for _, after in batch.renamed_groups)
+    groups = {g.id: g.school_number for g in batch.new_groups}
+    groups.update((gid, g.school_number) for gid, g in snap.groups.items())
+    for m in batch.added_members + batch.changed_members + batch.removed_members:
+        touched.add(groups[m.group_id])
     return touched
+
+
+def check_scope(actor: Actor, batch: Batch, snap: Snapshot) -> None:
+    """An import may only change schools the actor manages (nothing to change is fine)."""
+    touched = schools_touched(batch, snap)
+    if touched and not may_manage_schools(actor, touched):
+        raise PermissionDeniedError("this import touches schools the actor may not manage")
 
 
 def run_import(
@@ -110,14 +123,14 @@ def run_import(
             now = services.clock()
             snap = load_snapshot(conn, now)
             plan, batch = planner(snap, now)
+        check_scope(actor, batch, snap)
         return Outcome(plan, batch, findings=guard(snap, batch, services), last_seq=snap.last_seq)
     with unit_of_work(services.engine, actor.label, services.clock()) as uow:
         if uow.conn.dialect.name == "postgresql":
             uow.conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _IMPORT_LOCK})
         snap = load_snapshot(uow.conn, uow.now)
         plan, batch = planner(snap, uow.now)
-        if not may_manage_schools(actor, _schools_touched(batch) or {"*"}):
-            raise PermissionDeniedError("this import touches schools the actor may not manage")
+        check_scope(actor, batch, snap)
         findings = guard(snap, batch, services)
         outcome = Outcome(plan, batch, findings=findings, last_seq=snap.last_seq)
         if findings and not approve:
