@@ -35,6 +35,7 @@ from schulhof.services.snapshots import (
 )
 from schulhof.services.views import PersonView, parse_id
 from schulhof.store import groups as group_store
+from schulhof.store import guardians as guardian_store
 from schulhof.store import persons as person_store
 from schulhof.store import schools as school_store
 from schulhof.store.database import read_connection
@@ -331,8 +332,29 @@ def enable_person(svc: Services, actor: Actor, ref: str) -> Person:
 
 def delete_persons_now(uow: UnitOfWork, people: Sequence[Person]) -> None:
     """Remove persons for good: rows go, the username is quarantined for a year, the log
-    keeps a tombstone (id, username, state) and no other personal data."""
-    person_store.delete(uow.conn, [p.id for p in people])
+    keeps a tombstone (id, username, state) and no other personal data. What goes with
+    them — memberships and guardian links — is logged as deleted too, so a replica that
+    follows the log drops exactly the same rows."""
+    ids = [p.id for p in people]
+    for m, school in group_store.memberships_of_many(uow.conn, ids):
+        uow.record(
+            EntityType.MEMBERSHIP,
+            Operation.DELETE,
+            membership_entity_id(m.group_id, m.person_id),
+            [school],
+            membership_state(m, school),
+        )
+    by_id = {p.id: p for p in people}
+    for link in guardian_store.links_of(uow.conn, ids):
+        student = by_id.get(link.student_id)
+        uow.record(
+            EntityType.GUARDIAN_LINK,
+            Operation.DELETE,
+            f"{link.guardian_id}:{link.student_id}",
+            student.school_numbers if student else [],
+            {"guardian_id": link.guardian_id, "student_id": link.student_id},
+        )
+    person_store.delete(uow.conn, ids)
     person_store.retire_usernames(
         uow.conn, [p.username for p in people], lifecycle.username_free_after(uow.now)
     )

@@ -226,3 +226,22 @@ def add_sources(conn: sa.Connection, links: Sequence[tuple[str, SourceLink]]) ->
         ("system", "source_id", "group_id"),
         [(s.system, s.source_id, gid) for gid, s in links],
     )
+
+
+def memberships_of_many(
+    conn: sa.Connection, person_ids: Sequence[str]
+) -> list[tuple[Membership, str]]:
+    """The memberships of these persons, each with its group's school number."""
+    result: list[tuple[Membership, str]] = []
+    for part in chunks(list(person_ids)):
+        query = (
+            sa.select(memberships, schools.c.number)
+            .join(groups, groups.c.id == memberships.c.group_id)
+            .join(schools, schools.c.id == groups.c.school_id)
+            .where(memberships.c.person_id.in_(part))
+        )
+        result.extend(
+            (Membership(r.group_id, r.person_id, MemberRole(r.role), r.homeroom_teacher), r.number)
+            for r in conn.execute(query)
+        )
+    return result

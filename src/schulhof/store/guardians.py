@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from schulhof.domain.model import GuardianLink
+from schulhof.store.persons import chunks
 from schulhof.store.tables import guardian_links
 
 
@@ -32,3 +35,15 @@ def remove(conn: sa.Connection, link: GuardianLink) -> bool:
         )
     )
     return result.rowcount == 1
+
+
+def links_of(conn: sa.Connection, person_ids: Sequence[str]) -> list[GuardianLink]:
+    """Every link in which one of these persons is guardian or student."""
+    found: dict[tuple[str, str], GuardianLink] = {}
+    for part in chunks(list(person_ids)):
+        query = sa.select(guardian_links).where(
+            sa.or_(guardian_links.c.guardian_id.in_(part), guardian_links.c.student_id.in_(part))
+        )
+        for r in conn.execute(query):
+            found[(r.guardian_id, r.student_id)] = GuardianLink(r.guardian_id, r.student_id)
+    return list(found.values())
