@@ -43,11 +43,17 @@ from schulhof.store.persons import PersonFilter
 from schulhof.store.unit_of_work import UnitOfWork, unit_of_work
 
 
-def _views(conn: sa.Connection, ids: Sequence[str], actor: Actor) -> list[PersonView]:
+def _views(
+    conn: sa.Connection,
+    ids: Sequence[str],
+    actor: Actor,
+    loaded: dict[str, Person] | None = None,
+) -> list[PersonView]:
     """Views as `actor` may see them: contexts and classes of readable schools only (a
     school admin does not learn where else a teacher works), attributes as granted."""
     scope = rules.readable_schools(actor)
-    loaded = person_store.load(conn, ids)
+    if loaded is None:
+        loaded = person_store.load(conn, ids)
     classes = person_store.class_names(conn, ids, schools_in=scope)
     fields = rules.visible_attributes(actor)
     views = []
@@ -130,7 +136,7 @@ def get_person(svc: Services, actor: Actor, ref: str) -> PersonView:
     """By id or username, as `actor` may see them."""
     person = load_readable(svc, actor, ref)
     with read_connection(svc.engine) as conn:
-        views = _views(conn, [person.id], actor)
+        views = _views(conn, [person.id], actor, {person.id: person})
     if not views:
         raise NotFoundError(f"no person {ref}")
     audit.record_reads(svc, actor, "person.read", [person])
