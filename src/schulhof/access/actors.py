@@ -13,6 +13,7 @@ class ActorKind(enum.StrEnum):
     TEACHER = "teacher"  # the students of the groups they teach
     SERVICE = "service"  # a connected service: read-only, its schools and attributes
     SYSTEM = "system"  # scheduled jobs such as the lifecycle run and imports
+    PERSON = "person"  # a person signed in as themselves (LDAP bind): reads only themselves
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from schulhof.cli import (
     audit,
     changes,
+    clients,
     db,
     demo,
     export,
@@ -31,6 +32,7 @@ app.add_typer(lifecycle.cli, name="lifecycle")
 app.add_typer(tokens.cli, name="tokens")
 app.add_typer(export.cli, name="export")
 app.add_typer(jobs.cli, name="jobs")
+app.add_typer(clients.cli, name="clients")
 app.command("audit")(audit.audit)
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)

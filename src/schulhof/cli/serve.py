@@ -1,14 +1,59 @@
-"""`schulhof serve`: the HTTP API (uvicorn)."""
+"""`schulhof serve`: the HTTP API (uvicorn) and, when asked, the LDAP listener beside it.
+
+Both run in one process and one event loop: `asyncio.run` drives uvicorn's
+`Server.serve()` and the LDAP server together; when uvicorn stops (Ctrl-C, SIGTERM), the
+LDAP listener is closed too.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import ssl
+from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
 
 from schulhof.cli.app import handle_errors, state
+from schulhof.domain.errors import ConfigurationError
+from schulhof.protocols.ldap.server import DEFAULT_BASE, LdapConfig, LdapServer
+from schulhof.services.runtime import Services
 from schulhof.web.app import create_app
+
+
+def tls_context(cert: Path | None, key: Path | None) -> ssl.SSLContext | None:
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        raise ConfigurationError("--tls-cert and --tls-key go together")
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        ctx.load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigurationError(f"cannot load the TLS certificate or key: {exc}") from exc
+    return ctx
+
+
+async def _serve(
+    config: uvicorn.Config,
+    svc: Services,
+    ldap: LdapConfig,
+    host: str,
+    ldap_port: int | None,
+    ldaps_port: int | None,
+) -> None:
+    server: LdapServer | None = None
+    if ldap_port is not None or ldaps_port is not None:
+        server = LdapServer(svc, ldap)
+        for h, p in await server.start(host, ldap_port, ldaps_port):
+            typer.echo(f"Schulhof LDAP on {h}:{p} (base {ldap.base})", err=True)
+    try:
+        await uvicorn.Server(config).serve()
+    finally:
+        if server is not None:
+            await server.close()
 
 
 @handle_errors
@@ -16,8 +61,24 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    ldap_port: Annotated[
+        int | None, typer.Option(help="Serve LDAP (plain and StartTLS) on this port.")
+    ] = None,
+    ldaps_port: Annotated[int | None, typer.Option(help="Serve LDAPS on this port.")] = None,
+    tls_cert: Annotated[Path | None, typer.Option(help="TLS certificate (PEM).")] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="TLS private key (PEM).")] = None,
+    ldap_base: Annotated[str, typer.Option(help="LDAP base DN.")] = DEFAULT_BASE,
+    ldap_anonymous: Annotated[
+        bool, typer.Option(help="Let anonymous LDAP clients read (default attributes).")
+    ] = False,
 ) -> None:
-    """Serve the REST API (docs at /api/v1/docs)."""
-    app = create_app(state(ctx).services())
+    """Serve the REST API (docs at /api/v1/docs) and, with --ldap-port/--ldaps-port, LDAP."""
+    svc = state(ctx).services()
+    tls = tls_context(tls_cert, tls_key)
+    if ldaps_port is not None and tls is None:
+        raise ConfigurationError("--ldaps-port needs --tls-cert and --tls-key")
+    app = create_app(svc)
     typer.echo(f"Schulhof API on http://{host}:{port}/api/v1/docs", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+    config = uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False)
+    ldap = LdapConfig(base=ldap_base, anonymous=ldap_anonymous, tls=tls)
+    asyncio.run(_serve(config, svc, ldap, host, ldap_port, ldaps_port))

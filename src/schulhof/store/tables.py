@@ -273,3 +273,15 @@ jobs = sa.Table(
     sa.Column("finished_at", TS, nullable=True),
     sa.Index("ix_jobs_status_created", "status", "created_at"),
 )
+
+# LDAP's uidNumber/gidNumber: given once per person or group key, never reused (the
+# counters 'ldap_uid' and 'ldap_gid' only grow; rows of deleted people stay).
+ldap_numbers = sa.Table(
+    "ldap_numbers",
+    metadata,
+    sa.Column("entity_id", sa.String(80), primary_key=True),
+    sa.Column("kind", sa.String(8), primary_key=True),  # 'uid' or 'gid'
+    sa.Column("number", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("kind", "number"),
+    sqlite_with_rowid=False,
+)

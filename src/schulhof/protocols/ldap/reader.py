@@ -1,0 +1,80 @@
+"""What one bound client sees: entries and attribute values, decided by `access.rules`.
+
+Nothing here grants by itself: people are shown if `rules.may_read_person` says so, their
+attributes if `rules.visible_attributes` grants the person field each LDAP attribute comes
+from (`AttributeType.grant`), groups if their school is readable. Values of `member`,
+`memberUid` and `memberOf` are trimmed to entries the reader can see, so a group does not
+leak who else is in it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from schulhof.access import rules
+from schulhof.access.actors import Actor
+from schulhof.protocols.ldap.directory import Directory
+from schulhof.protocols.ldap.entries import Entry, EntryKind
+from schulhof.protocols.ldap.schema import AttributeType
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    actor: Actor
+    schools: frozenset[str] | None  # readable schools; None: all
+    fields: frozenset[str] | None  # visible person fields; None: all
+
+    @classmethod
+    def of(cls, actor: Actor) -> Reader:
+        return cls(actor, rules.readable_schools(actor), rules.visible_attributes(actor))
+
+    @property
+    def unrestricted(self) -> bool:
+        return self.schools is None and self.fields is None
+
+    def sees(self, entry: Entry) -> bool:
+        kind = entry.kind
+        if kind is EntryKind.PERSON:
+            return entry.person is not None and (
+                self.schools is None or rules.may_read_person(self.actor, entry.person)
+            )
+        if kind is EntryKind.GROUP:
+            return self.sees_group_school(entry.school)
+        return True  # the base and the organisational units
+
+    def sees_group_school(self, school: str | None) -> bool:
+        if self.schools is None:
+            return True
+        return school is not None and school in self.schools
+
+    def may_see(self, entry: Entry, attr: AttributeType) -> bool:
+        if entry.kind is not EntryKind.PERSON or self.fields is None:
+            return True
+        return attr.grant <= self.fields
+
+    def values(self, d: Directory, entry: Entry, attr: AttributeType) -> Sequence[str]:
+        """The values of `attr` on `entry` as this reader may see them ([] if hidden)."""
+        raw = entry.attrs.get(attr.key)
+        if raw is None or not self.may_see(entry, attr):
+            return ()
+        if self.schools is None:
+            return raw
+        key = attr.key
+        if key in ("member", "memberuid"):
+            keep = []
+            for i, pid in enumerate(entry.member_ids):
+                person_entry = d.person_entry(pid)
+                if person_entry is not None and self.sees(person_entry):
+                    keep.append(raw[i])
+            return keep
+        if key == "memberof":
+            own = entry.person is not None and entry.person.id == self.actor.person_id
+            if own:
+                return raw
+            return [
+                raw[i]
+                for i, gk in enumerate(entry.group_keys)
+                if self.sees_group_school(d.group_school(gk))
+            ]
+        return raw
