@@ -8,24 +8,10 @@ import typer
 
 from schulhof.cli.app import JsonOption, handle_errors, state
 from schulhof.cli.output import print_json, print_table
-from schulhof.domain.changes import ChangeRecord
 from schulhof.services import changes as change_service
+from schulhof.services.views import change_dict
 
 cli = typer.Typer(help="The change log.", no_args_is_help=True)
-
-
-def change_dict(c: ChangeRecord) -> dict[str, object]:
-    return {
-        "seq": c.seq,
-        "at": c.at.isoformat(),
-        "actor": c.actor,
-        "kind": c.kind,
-        "entity": c.entity.value,
-        "op": c.op.value,
-        "entity_id": str(c.entity_id),
-        "schools": list(c.schools),
-        "state": c.state,
-    }
 
 
 @cli.command("list")

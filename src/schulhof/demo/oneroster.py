@@ -17,36 +17,13 @@ from pathlib import Path
 
 from schulhof.demo.city import SCHOOL_YEAR, SCHOOL_YEAR_TITLE, City, Person, new_sourced_id
 from schulhof.domain.model import GroupKind
+from schulhof.importers.oneroster_spec import COLUMNS_11
 
-COMMON = ("sourcedId", "status", "dateLastModified")
+# The headers the reader checks: one table of OneRoster 1.1 columns for both directions.
 HEADERS: dict[str, tuple[str, ...]] = {
-    "orgs": (*COMMON, "name", "type", "identifier", "parentSourcedId"),
-    "academicSessions": (
-        *COMMON, "title", "type", "startDate", "endDate", "parentSourcedId", "schoolYear",
-    ),
-    "courses": (
-        *COMMON, "schoolYearSourcedId", "title", "courseCode", "grades", "orgSourcedId",
-        "subjects", "subjectCodes",
-    ),
-    "classes": (
-        *COMMON, "title", "grades", "courseSourcedId", "classCode", "classType", "location",
-        "schoolSourcedId", "termSourcedIds", "subjects", "subjectCodes", "periods",
-    ),
-    "users": (
-        *COMMON, "enabledUser", "orgSourcedIds", "role", "username", "userIds", "givenName",
-        "familyName", "middleName", "identifier", "email", "sms", "phone", "agentSourcedIds",
-        "grades", "password",
-    ),
-    "enrollments": (
-        *COMMON, "classSourcedId", "schoolSourcedId", "userSourcedId", "role", "primary",
-        "beginDate", "endDate",
-    ),
-    "demographics": (
-        *COMMON, "birthDate", "sex", "americanIndianOrAlaskaNative", "asian",
-        "blackOrAfricanAmerican", "nativeHawaiianOrOtherPacificIslander", "white",
-        "demographicRaceTwoOrMoreRaces", "hispanicOrLatinoEthnicity", "countryOfBirthCode",
-        "stateOfBirthAbbreviation", "cityOfBirth", "publicSchoolResidenceStatus",
-    ),
+    name: COLUMNS_11[name]
+    for name in ("orgs", "academicSessions", "courses", "classes", "users", "enrollments",
+                 "demographics")
 }  # fmt: skip
 # Every file the 1.1 manifest names, in its order; those not in HEADERS are absent.
 MANIFEST_FILES = (

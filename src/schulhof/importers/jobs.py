@@ -37,7 +37,7 @@ from schulhof.importers.report import ImportPlan, ImportReport
 from schulhof.importers.sis_profile import load_profile
 from schulhof.services import jobs, spool
 from schulhof.services.batch import Batch
-from schulhof.services.imports import run_import
+from schulhof.services.imports import run_import, schools_touched
 from schulhof.services.runtime import Services
 
 KIND = "import"
@@ -76,24 +76,6 @@ def feed_schools(feed: Feed) -> set[str]:
     return found
 
 
-def batch_schools(batch: Batch, snap: Snapshot) -> set[str]:
-    """Every school a batch changes something at, memberships included."""
-    touched = {s.number for s in batch.new_schools + batch.changed_schools}
-    for p in batch.new_persons:
-        touched.update(p.school_numbers)
-    for before, after in batch.changed_persons:
-        touched.update(before.school_numbers, after.school_numbers)
-    touched.update(g.school_number for g in batch.new_groups + batch.deleted_groups)
-    touched.update(g.school_number for pair in batch.renamed_groups for g in pair)
-    groups = {g.id: g.school_number for g in batch.new_groups}
-    for m in batch.added_members + batch.changed_members + batch.removed_members:
-        group = snap.groups.get(m.group_id)
-        school = group.school_number if group is not None else groups.get(m.group_id)
-        if school is not None:
-            touched.add(school)
-    return touched
-
-
 def _require_manage(actor: Actor, schools: set[str]) -> None:
     if not may_manage_schools(actor, schools or {"*"}):
         raise PermissionDeniedError("these files concern schools you do not manage")
@@ -122,7 +104,7 @@ def _run(
 
     def planner(snap: Snapshot, now: dt.datetime) -> tuple[ImportPlan, Batch]:
         plan, batch = plan_import(feed, snap, now, svc.settings, allow_removals=True)
-        touched.update(batch_schools(batch, snap))
+        touched.update(schools_touched(batch, snap))
         empty.append(batch.is_empty())
         _require_manage(actor, touched | feed_schools(feed))
         if check is not None:

@@ -223,17 +223,22 @@ def add_person(svc: Services, actor: Actor, draft: PersonDraft) -> Person:
         )
         if not rules.may_write_person(actor, person):
             raise PermissionDeniedError("school admins are added by the authority")
-        person_store.insert(uow.conn, [person], school_ids, uow.now)
-        record_person(uow, Operation.CREATE, person)
-        for c in person.contexts:
-            uow.record(
-                EntityType.CONTEXT,
-                Operation.CREATE,
-                context_entity_id(person.id, c),
-                [c.school_number],
-                context_state(person.id, c),
-            )
+        insert_new(uow, person, school_ids)
     return person
+
+
+def insert_new(uow: UnitOfWork, person: Person, school_ids: dict[str, str]) -> None:
+    """Write a new person with their contexts, and log both."""
+    person_store.insert(uow.conn, [person], school_ids, uow.now)
+    record_person(uow, Operation.CREATE, person)
+    for c in person.contexts:
+        uow.record(
+            EntityType.CONTEXT,
+            Operation.CREATE,
+            context_entity_id(person.id, c),
+            [c.school_number],
+            context_state(person.id, c),
+        )
 
 
 def record_person(uow: UnitOfWork, op: Operation, person: Person) -> None:

@@ -20,7 +20,7 @@ from schulhof.domain.errors import (
     ValidationError,
 )
 from schulhof.domain.model import Context, LifecycleState, Person, Role, SourceLink, new_id
-from schulhof.services.persons import record_person, with_primary
+from schulhof.services.persons import insert_new, record_person, with_primary
 from schulhof.services.runtime import Services
 from schulhof.services.snapshots import context_entity_id, context_state
 from schulhof.store import persons as person_store
@@ -140,16 +140,7 @@ def reject(svc: Services, actor: Actor, item_id: str) -> Person:
             sources=tuple(_links(item)),
             contexts=contexts,
         )
-        person_store.insert(uow.conn, [person], school_ids, uow.now)
-        record_person(uow, Operation.CREATE, person)
-        for c in person.contexts:
-            uow.record(
-                EntityType.CONTEXT,
-                Operation.CREATE,
-                context_entity_id(person.id, c),
-                [c.school_number],
-                context_state(person.id, c),
-            )
+        insert_new(uow, person, school_ids)
         review_store.reject_pairs(uow.conn, item.record_key, list(item.candidates))
         review_store.decide(uow.conn, item.id, "rejected", actor.label, person.id, uow.now)
     return person

@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from schulhof.domain.changes import ChangeRecord
 from schulhof.domain.model import Group, Membership, Person
 
 
@@ -88,3 +89,18 @@ def parse_id(raw: str) -> str | None:
         return str(uuid.UUID(raw))
     except ValueError:
         return None
+
+
+def change_dict(c: ChangeRecord) -> dict[str, Any]:
+    """The one JSON shape of a change-log record (CLI and API)."""
+    return {
+        "seq": c.seq,
+        "at": c.at.isoformat(),
+        "actor": c.actor,
+        "kind": c.kind,
+        "entity": c.entity.value,
+        "op": c.op.value,
+        "entity_id": c.entity_id,
+        "schools": list(c.schools),
+        "state": c.state,
+    }

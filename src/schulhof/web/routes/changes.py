@@ -11,27 +11,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from schulhof.domain.changes import ChangeRecord
 from schulhof.services import audit
+from schulhof.services.views import change_dict
 from schulhof.web.auth import ActorDep, ServicesDep
 
 router = APIRouter(prefix="/changes", tags=["changes"])
 
 MAX_LIMIT = 5000
-
-
-def change_dict(c: ChangeRecord) -> dict[str, Any]:
-    return {
-        "seq": c.seq,
-        "at": c.at.isoformat(),
-        "actor": c.actor,
-        "kind": c.kind,
-        "entity": c.entity.value,
-        "op": c.op.value,
-        "entity_id": c.entity_id,
-        "schools": list(c.schools),
-        "state": c.state,
-    }
 
 
 @router.get("")
