@@ -46,6 +46,10 @@ def _config(folder: Path) -> Path:
                 f"rootpw {ROOT_PASSWORD}",
                 f"directory {folder / 'db'}",
                 "maxsize 1073741824",
+                # The usual indexes of a directory like this (slapadd builds them).
+                "index objectClass,uidNumber,gidNumber,member,memberUid eq",
+                "index uid,cn,sn,givenName,mail eq,sub",
+                "index eduPersonAffiliation,schulhofSchoolNumber,schulhofRole eq",
                 "",
             ]
         )
