@@ -1,14 +1,17 @@
 """`schulhof serve`: the HTTP API (uvicorn) and, when asked, the LDAP listener beside it.
 
-Both run in one process and one event loop: `asyncio.run` drives uvicorn's
-`Server.serve()` and the LDAP server together; when uvicorn stops (Ctrl-C, SIGTERM), the
-LDAP listener is closed too.
+Both run in one process and one event loop: an `asyncio.Runner` (on uvloop, which
+uvicorn[standard] brings, else asyncio's own loop) drives uvicorn's `Server.serve()` and
+the LDAP server together; when uvicorn stops (Ctrl-C, SIGTERM), the LDAP listener is
+closed too.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import ssl
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -81,4 +84,14 @@ def serve(
     typer.echo(f"Schulhof API on http://{host}:{port}/api/v1/docs", err=True)
     config = uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False)
     ldap = LdapConfig(base=ldap_base, anonymous=ldap_anonymous, tls=tls)
-    asyncio.run(_serve(config, svc, ldap, host, ldap_port, ldaps_port))
+    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        runner.run(_serve(config, svc, ldap, host, ldap_port, ldaps_port))
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    if importlib.util.find_spec("uvloop") is None:
+        return None
+    import uvloop
+
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory

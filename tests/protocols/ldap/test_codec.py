@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from ldap3 import SUBTREE
+from ldap3 import ANONYMOUS, SASL, SIMPLE, SUBTREE
+from ldap3.operation.abandon import abandon_operation
+from ldap3.operation.bind import bind_operation
 from ldap3.operation.search import search_operation
+from ldap3.operation.unbind import unbind_operation
+from ldap3.protocol.rfc2696 import paged_search_control
 from ldap3.protocol.rfc4511 import LDAPMessage, MessageID, ProtocolOp, SearchResultEntry
 from pyasn1.codec.ber import decoder, encoder
 from pyasn1.type import univ
@@ -14,14 +20,49 @@ from schulhof.protocols.ldap import filters as flt
 from schulhof.protocols.ldap.schema import lookup
 
 
-def _search_bytes(filter_text: str) -> bytes:
-    req = search_operation("dc=x", filter_text, SUBTREE, 0, ["cn", "+"], 10, 5, True, None, None)
+def _message(kind: str, body: Any, message_id: int = 7, controls: Any = None) -> bytes:
     msg = LDAPMessage()
-    msg["messageID"] = MessageID(7)
+    msg["messageID"] = MessageID(message_id)
     op = ProtocolOp()
-    op["searchRequest"] = req
+    op[kind] = body
     msg["protocolOp"] = op
+    if controls is not None:
+        ctrls = msg["controls"]
+        for i, c in enumerate(controls):
+            ctrls.setComponentByPosition(i, c)
     return bytes(encoder.encode(msg))
+
+
+def _search_bytes(filter_text: str, controls: Any = None) -> bytes:
+    req = search_operation("dc=x", filter_text, SUBTREE, 0, ["cn", "+"], 10, 5, True, None, None)
+    return _message("searchRequest", req, controls=controls)
+
+
+CORPUS = [
+    _message("bindRequest", bind_operation(3, SIMPLE, "uid=ä,ou=people,dc=x", "pässword")),
+    _message("bindRequest", bind_operation(3, ANONYMOUS, "", "")),
+    _message("bindRequest", bind_operation(3, SASL, "", None, "EXTERNAL", None)),
+    _message("unbindRequest", unbind_operation()),
+    _message("abandonRequest", abandon_operation(300)),
+    _search_bytes("(objectClass=*)"),
+    _search_bytes("(&(uid=a*)(!(|(cn=b)(sn~=c))))"),
+    _search_bytes("(cn=x)", controls=[paged_search_control(True, 500, b"\x01\x02")]),
+    _search_bytes("(cn=x)", controls=[paged_search_control(False, 0, None)]),
+]
+
+
+@pytest.mark.parametrize("data", CORPUS)
+def test_the_fast_path_decodes_as_pyasn1_does(data: bytes) -> None:
+    fast = codec.decode_fast(data)
+    assert fast is not None
+    assert fast == codec.decode_asn1(data)
+    assert codec.decode(data) == fast
+
+
+def test_other_requests_go_through_pyasn1() -> None:
+    data = _message("delRequest", "uid=a,dc=x")
+    assert codec.decode_fast(data) is None
+    assert codec.decode(data).request == codec.WriteRequest(0x6B)
 
 
 def test_a_search_request_decodes_with_every_filter_type() -> None:

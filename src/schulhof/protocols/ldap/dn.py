@@ -6,6 +6,8 @@ form lowercases values as well as types; that is what `distinguishedNameMatch` n
 
 from __future__ import annotations
 
+import functools
+
 from schulhof.protocols.ldap.schema import lookup
 
 _SPECIAL = set(',+"\\<>;=')
@@ -81,6 +83,7 @@ def parse(dn: str) -> list[list[tuple[str, str]]]:
     return rdns
 
 
+@functools.lru_cache(maxsize=65536)
 def normalize(dn: str) -> str:
     """The comparable form: canonical lowercase types, case-folded values, no extra spaces."""
     out = []

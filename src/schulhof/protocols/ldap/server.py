@@ -489,11 +489,12 @@ class Session:
         if over:
             matches = matches[:limit]
         send, rest = (matches[:page_size], matches[page_size:]) if page_size else (matches, [])
-        for i, entry in enumerate(send):
-            self.writer.write(
-                ber.message(mid, self._encode(entry, reader, selection, req.types_only))
-            )
-            if i % FLUSH_EVERY == FLUSH_EVERY - 1:
+        batch: list[bytes] = []  # one socket write per batch, not per entry
+        for entry in send:
+            batch.append(ber.message(mid, self._encode(entry, reader, selection, req.types_only)))
+            if len(batch) == FLUSH_EVERY:
+                self.writer.write(b"".join(batch))
+                batch.clear()
                 await self.writer.drain()
         controls = b""
         if paged is not None:
@@ -505,7 +506,8 @@ class Session:
                 self.pages[next_cookie] = _Paging(signature, rest)
             controls = ber.controls([ber.paged_results(len(rest), next_cookie)])
         code = ResultCode.SIZE_LIMIT_EXCEEDED if over else ResultCode.SUCCESS
-        self._done(mid, code, controls=controls)
+        batch.append(ber.message(mid, ber.result(ber.SEARCH_RESULT_DONE, code), controls))
+        self.writer.write(b"".join(batch))
 
     def _candidates(self, base: Entry, req: codec.SearchRequest) -> Iterable[Entry]:
         d = self.server.directory
