@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from schulhof import __version__
 from schulhof.services.runtime import Services
-from schulhof.web import problems
+from schulhof.web import inputs, problems
 from schulhof.web.routes import audit, changes, groups, guardians, health, imports, schools, users
 from schulhof.web.throttle import Throttle
 from schulhof.web.worker import lifespan as worker_lifespan
@@ -24,6 +24,7 @@ def create_app(services: Services, *, worker: bool = True) -> FastAPI:
         docs_url=f"{API}/docs",
         redoc_url=None,
         lifespan=worker_lifespan(services) if worker else None,
+        dependencies=[Depends(inputs.reject_nul)],
     )
     app.state.services = services
     app.state.throttle = Throttle()

@@ -18,13 +18,14 @@ from schulhof.web.auth import ActorDep, ServicesDep
 router = APIRouter(prefix="/changes", tags=["changes"])
 
 MAX_LIMIT = 5000
+MAX_SEQ = 2**63 - 1  # sequence numbers are 64-bit
 
 
 @router.get("")
 def list_changes(
     svc: ServicesDep,
     actor: ActorDep,
-    after: Annotated[int, Query(ge=0, description="Records after this seq.")] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_SEQ, description="Records after this seq.")] = 0,
     school: Annotated[str | None, Query(description="Only records concerning this school.")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 1000,
 ) -> dict[str, Any]:
