@@ -74,11 +74,18 @@ class AuditPage:
     next_key: AuditKey | None
 
 
-def utc(value: dt.datetime | None) -> dt.datetime | None:
+def utc(value: dt.datetime | None, field: str = "time") -> dt.datetime | None:
     """`value` in UTC; a time without zone is taken to be UTC already."""
     if value is None:
         return None
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError as exc:  # 0001-01-01 at +05:00 is before the first UTC day
+        raise ValidationError(
+            f"{value.isoformat()} is outside the calendar in UTC", field=field
+        ) from exc
 
 
 def list_audit(
@@ -106,8 +113,10 @@ def list_audit(
     schools = frozenset({school}) if school is not None else scope
     if schools is not None and not schools:
         return AuditPage([], None)
-    f = AuditFilter(schools, actor_label, action, target, utc(since), utc(until))
-    after = dataclasses.replace(cursor, at=utc(cursor.at) or cursor.at) if cursor else None
+    f = AuditFilter(schools, actor_label, action, target, utc(since, "since"), utc(until, "until"))
+    after = (
+        dataclasses.replace(cursor, at=utc(cursor.at, "cursor") or cursor.at) if cursor else None
+    )
     with read_connection(svc.engine) as conn:
         found = audit_store.read_trail(conn, f, after=after, limit=limit + 1)
     items = found[:limit]

@@ -251,6 +251,8 @@ def load_for_write(uow: UnitOfWork, actor: Actor, ref: str) -> Person:
         raise NotFoundError(f"no person {ref}")
     if rules.may_write_person(actor, person):
         return person
+    if rules.may_read_person(actor, person) and actor.kind is not ActorKind.SCHOOL_ADMIN:
+        raise PermissionDeniedError(f"a {actor.kind} may read {person.username}, not change them")
     if rules.may_read_person(actor, person):
         raise PermissionDeniedError(
             f"{person.username} also belongs to a school outside your scope, or is an admin: "
