@@ -3,10 +3,16 @@ it may not see behaves as if the attribute were absent — it cannot reveal a va
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
+from schulhof.domain.model import Context, Role
+from schulhof.services import persons
+from schulhof.services.runtime import Services
 from tests.protocols.ldap.support import (
     BASE,
+    OP,
     PEOPLE,
     City,
     RunningServer,
@@ -77,3 +83,25 @@ def test_a_person_sees_only_their_own_entry(
     bind = (f"uid={city.student},{PEOPLE}", city.password)
     assert _uids(ldap_server, tls, bind, "(uid=*)") == [city.student]
     assert _uids(ldap_server, tls, bind, "(objectClass=posixGroup)") == []
+
+
+def test_a_service_does_not_learn_where_else_a_teacher_works(
+    ldap_server: RunningServer, city: City, tls: Tls, svc: Services
+) -> None:
+    persons.add_context(svc, OP, city.teacher, Context("91000", Role.TEACHER))
+    bind = (city.client_dn, city.client_password)
+    me = f"uid={city.teacher},{PEOPLE}"
+    deadline = time.monotonic() + 2
+    while not _uids(ldap_server, tls, bind, f"(uid={city.teacher})"):
+        assert time.monotonic() < deadline, "the new context was not served in time"
+        time.sleep(0.05)
+    done = ldapsearch(tls, ldap_server.url, "-b", me, "-s", "base", "*", bind=bind)
+    seen = parse_ldif(done.stdout)[me]
+    assert seen["schulhofschoolnumber"] == ["91000"]
+    assert seen["schulhofrole"] == ["91000:teacher"]
+    assert _uids(ldap_server, tls, bind, "(schulhofSchoolNumber=91007)") == []
+    assert _uids(ldap_server, tls, bind, "(schulhofRole=91007:*)") == []
+    everything = ldapsearch(
+        tls, ldap_server.url, "-b", me, "-s", "base", "*", bind=(city.all_dn, city.all_password)
+    )
+    assert sorted(parse_ldif(everything.stdout)[me]["schulhofschoolnumber"]) == ["91000", "91007"]

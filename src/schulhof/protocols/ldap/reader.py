@@ -4,7 +4,9 @@ Nothing here grants by itself: people are shown if `rules.may_read_person` says 
 attributes if `rules.visible_attributes` grants the person field each LDAP attribute comes
 from (`AttributeType.grant`), groups if their school is readable. Values of `member`,
 `memberUid` and `memberOf` are trimmed to entries the reader can see, so a group does not
-leak who else is in it.
+leak who else is in it; school numbers, roles and affiliations to the reader's schools, as
+the API's views are (a school's service does not learn that a teacher also works
+elsewhere).
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from dataclasses import dataclass
 from schulhof.access import rules
 from schulhof.access.actors import Actor
 from schulhof.protocols.ldap.directory import Directory
-from schulhof.protocols.ldap.entries import Entry, EntryKind
+from schulhof.protocols.ldap.entries import AFFILIATIONS, Entry, EntryKind
 from schulhof.protocols.ldap.schema import AttributeType
+
+_PER_SCHOOL = frozenset({"schulhofschoolnumber", "schulhofrole", "edupersonaffiliation"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +65,14 @@ class Reader:
         if self.schools is None:
             return raw
         key = attr.key
+        person = entry.person
+        if person is not None and key in _PER_SCHOOL and person.id != self.actor.person_id:
+            mine = [c for c in person.contexts if c.school_number in self.schools]
+            if key == "schulhofschoolnumber":
+                return list(dict.fromkeys(c.school_number for c in mine))
+            if key == "schulhofrole":
+                return sorted({f"{c.school_number}:{c.role.value}" for c in mine})
+            return sorted({a for c in mine for a in AFFILIATIONS[c.role]})
         if key in ("member", "memberuid"):
             keep = []
             for i, pid in enumerate(entry.member_ids):

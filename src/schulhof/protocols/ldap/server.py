@@ -15,8 +15,9 @@ import logging
 import secrets
 import ssl
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from schulhof.access.actors import Actor, ActorKind
 from schulhof.access.rules import SERVICE_DEFAULT_ATTRIBUTES
@@ -253,16 +254,11 @@ class Session:
             head = await self.reader.readexactly(2)
             try:
                 framing = codec.frame_length(head)
-                while framing is None:
+                while framing is None:  # a long-form length: read its bytes one by one
                     head += await self.reader.readexactly(1)
                     framing = codec.frame_length(head)
-                header, size = framing
-                if len(head) < header:
-                    head += await self.reader.readexactly(header - len(head))
-                    framing = codec.frame_length(head)
-                    assert framing is not None
-                    header, size = framing
-                data = head + await self.reader.readexactly(size - (len(head) - header))
+                _, size = framing  # now `head` is exactly the tag and length
+                data = head + await self.reader.readexactly(size)
                 msg = codec.decode(data)
             except codec.DecodeError as exc:
                 self._send(
@@ -337,10 +333,10 @@ class Session:
         await self.writer.drain()
         return True
 
-    def _start(self, mid: int, work: object) -> None:
+    def _start(self, mid: int, work: Coroutine[Any, Any, None]) -> None:
         async def runner() -> None:
             try:
-                await work  # type: ignore[misc]
+                await work
                 await self.writer.drain()
             except asyncio.CancelledError:
                 pass
@@ -356,6 +352,7 @@ class Session:
             self._send(mid, ber.result(ber.BIND_RESPONSE, code, diagnostic))
 
         self.actor = None  # §4.2.1: a bind (even a failed one) resets the identity
+        self.pages.clear()  # paged results chosen for the previous identity are gone too
         if req.version != 3:
             answer(ResultCode.PROTOCOL_ERROR, "only LDAPv3 is supported")
             return
