@@ -84,11 +84,12 @@ def load(conn: sa.Connection, ids: Sequence[str]) -> dict[str, Person]:
     """Persons by id with their sources and contexts (missing ids are left out)."""
     result: dict[str, Person] = {}
     for part in chunks(list(ids)):
-        rows = list(conn.execute(sa.select(persons).where(persons.c.id.in_(part))))
+        # `.all()` fetches in one driver call; iterating a result fetches row by row.
+        rows = conn.execute(sa.select(persons).where(persons.c.id.in_(part))).all()
         links: dict[str, list[SourceLink]] = defaultdict(list)
         for r in conn.execute(
             sa.select(person_sources).where(person_sources.c.person_id.in_(part))
-        ):
+        ).all():
             links[r.person_id].append(SourceLink(r.system, r.source_id))
         ctx: dict[str, list[Context]] = defaultdict(list)
         query = (
@@ -98,7 +99,7 @@ def load(conn: sa.Connection, ids: Sequence[str]) -> dict[str, Person]:
             .join(schools, schools.c.id == contexts.c.school_id)
             .where(contexts.c.person_id.in_(part))
         )
-        for r in conn.execute(query):
+        for r in conn.execute(query).all():
             ctx[r.person_id].append(Context(r.number, Role(r.role), r.is_primary))
         for row in rows:
             result[row.id] = _row_to_person(row, links[row.id], ctx[row.id])
@@ -195,7 +196,7 @@ def list_ids(
     query = query.order_by(persons.c.username)
     if limit is not None:
         query = query.limit(limit)
-    return [row.id for row in conn.execute(query)]
+    return [row.id for row in conn.execute(query).all()]
 
 
 def class_names(
@@ -213,7 +214,7 @@ def class_names(
             query = query.join(schools, schools.c.id == groups.c.school_id).where(
                 schools.c.number.in_(sorted(schools_in))
             )
-        for r in conn.execute(query):
+        for r in conn.execute(query).all():
             result[r.person_id].append(r.name)
     return result
 
