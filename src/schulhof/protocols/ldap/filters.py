@@ -11,6 +11,7 @@ keeps Undefined, and only True selects an entry (§4.5.1.7).
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -74,7 +75,7 @@ Filter = And | Or | Not | Compare | Substrings | Present | Extensible
 def normalize(match: Match, value: str) -> str | int | None:
     """The comparable form of `value` under `match`; None if it is not a valid value."""
     if match is Match.CASE_IGNORE:
-        return " ".join(value.split()).casefold()
+        return _case_ignore(value)
     if match is Match.CASE_EXACT:
         return " ".join(value.split())
     if match is Match.INTEGER:
@@ -91,6 +92,11 @@ def normalize(match: Match, value: str) -> str | int | None:
         low = value.strip().lower()
         return _CLASS_OIDS.get(low, low)
     return value.strip().lower()  # UUID
+
+
+@functools.lru_cache(maxsize=65536)
+def _case_ignore(value: str) -> str:
+    return " ".join(value.split()).casefold()
 
 
 def _fold(value: str) -> str:

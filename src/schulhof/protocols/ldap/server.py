@@ -557,6 +557,8 @@ class Session:
         return ""
 
     def _encode(self, entry: Entry, reader: Reader, sel: _Selection, types_only: bool) -> bytes:
+        if sel.none:
+            return ber.search_entry(entry.dn, ())
         d = self.server.directory
         parts = []
         for key, raw in entry.attrs.items():
