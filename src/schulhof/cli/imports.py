@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -48,8 +49,14 @@ def _run(
     report_file: Path | None,
 ) -> None:
     svc = state(ctx).services()
-    interactive = not json and sys.stderr.isatty()
-    if interactive:
+
+    def run(progress: Callable[[str], None] | None = None) -> ImportReport:
+        return import_path(
+            svc, operator(), source, path, profile=profile, dry_run=dry_run, approve=approve,
+            skip_invalid=skip_invalid, progress=progress,
+        )  # fmt: skip
+
+    if not json and sys.stderr.isatty():
         with Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
@@ -58,28 +65,9 @@ def _run(
             transient=True,
         ) as bar:
             task = bar.add_task("Starting")
-            report = import_path(
-                svc,
-                operator(),
-                source,
-                path,
-                profile=profile,
-                dry_run=dry_run,
-                approve=approve,
-                skip_invalid=skip_invalid,
-                progress=lambda stage: bar.update(task, description=_STAGES.get(stage, stage)),
-            )
+            report = run(lambda stage: bar.update(task, description=_STAGES.get(stage, stage)))
     else:
-        report = import_path(
-            svc,
-            operator(),
-            source,
-            path,
-            profile=profile,
-            dry_run=dry_run,
-            approve=approve,
-            skip_invalid=skip_invalid,
-        )
+        report = run()
     if report_file is not None and report.applied:
         write_new_accounts(report, report_file)
     if json:
