@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from schulhof.store.bulk import insert_rows
 from schulhof.store.tables import audit_log, change_log, change_log_scope
+from schulhof.store.timestamps import aware
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +107,7 @@ def _audit_rows(
     query = query.order_by(t.c.at.desc(), t.c.id.desc()).limit(limit)
     return [
         AuditRecord(
-            AuditKey(_aware(r.at), SOURCE_AUDIT, r.id),
+            AuditKey(aware(r.at), SOURCE_AUDIT, r.id),
             r.actor,
             r.action,
             r.target_type,
@@ -146,7 +147,7 @@ def _change_rows(
     query = query.order_by(t.c.at.desc(), t.c.seq.desc()).limit(limit)
     return [
         AuditRecord(
-            AuditKey(_aware(r.at), SOURCE_CHANGE, r.seq),
+            AuditKey(aware(r.at), SOURCE_CHANGE, r.seq),
             r.actor,
             f"{r.entity}.{r.op}",
             r.entity,
@@ -168,8 +169,3 @@ def read_trail(
     merged = _audit_rows(conn, f, after, limit) + _change_rows(conn, f, after, limit)
     merged.sort(key=lambda e: (e.key.at, e.key.source, e.key.id), reverse=True)
     return merged[:limit]
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    # SQLite hands back naive datetimes; everything is stored in UTC.
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

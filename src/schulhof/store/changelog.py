@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from schulhof.domain.changes import ChangeRecord, EntityType, Operation
 from schulhof.store.bulk import insert_rows
 from schulhof.store.tables import change_log, change_log_scope, counters
+from schulhof.store.timestamps import aware
 
 
 class PendingChange(NamedTuple):  # a tuple: hundreds of thousands are made per import
@@ -100,7 +101,7 @@ def read_after(
     return [
         ChangeRecord(
             seq=row.seq,
-            at=_aware(row.at),
+            at=aware(row.at),
             actor=row.actor,
             entity=EntityType(row.entity),
             op=Operation(row.op),
@@ -110,8 +111,3 @@ def read_after(
         )
         for row in conn.execute(query)
     ]
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    # SQLite hands back naive datetimes; everything is stored in UTC.
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

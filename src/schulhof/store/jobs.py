@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from schulhof.store.tables import jobs
+from schulhof.store.timestamps import aware
 
 QUEUED = "queued"
 RUNNING = "running"
@@ -37,24 +38,19 @@ class JobRow:
     finished_at: dt.datetime | None = None
 
 
-def _aware(v: dt.datetime | None) -> dt.datetime | None:
-    # SQLite hands back naive datetimes; everything is stored in UTC.
-    return v if v is None or v.tzinfo else v.replace(tzinfo=dt.UTC)
-
-
 def _row(r: Any) -> JobRow:
     return JobRow(
         id=r.id,
         kind=r.kind,
         status=r.status,
-        created_at=_aware(r.created_at) or r.created_at,
+        created_at=aware(r.created_at),
         created_by=r.created_by,
         schools=tuple(json.loads(r.schools)),
         params=json.loads(r.params),
         result=json.loads(r.result) if r.result is not None else None,
         error=r.error,
-        started_at=_aware(r.started_at),
-        finished_at=_aware(r.finished_at),
+        started_at=aware(r.started_at),
+        finished_at=aware(r.finished_at),
     )
 
 

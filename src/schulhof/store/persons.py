@@ -34,6 +34,7 @@ from schulhof.store.tables import (
     retired_usernames,
     schools,
 )
+from schulhof.store.timestamps import aware
 
 T = TypeVar("T")
 CHUNK = 5000  # stays below SQLite's bound-parameter limit
@@ -57,12 +58,6 @@ class PersonFilter:
     taught_by: str | None = None  # an actor's scope: students in this teacher's groups
 
 
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=dt.UTC)
-
-
 def _row_to_person(row: Any, sources: list[SourceLink], ctx: list[Context]) -> Person:
     return Person(
         id=row.id,
@@ -72,7 +67,7 @@ def _row_to_person(row: Any, sources: list[SourceLink], ctx: list[Context]) -> P
         birth_date=row.birth_date,
         email=row.email,
         state=LifecycleState(row.state),
-        disabled_at=_aware(row.disabled_at),
+        disabled_at=aware(row.disabled_at),
         delete_after=row.delete_after,
         sources=tuple(sources),
         contexts=tuple(sorted(ctx, key=lambda c: (not c.primary, c.school_number, c.role))),

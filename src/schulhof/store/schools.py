@@ -11,7 +11,7 @@ from schulhof.domain.model import School, SchoolType, SourceLink
 from schulhof.store.tables import school_sources, schools
 
 
-def _school_type(raw: str) -> SchoolType:
+def school_type(raw: str) -> SchoolType:
     try:
         return SchoolType(raw)
     except ValueError:
@@ -23,7 +23,7 @@ def load_all(conn: sa.Connection) -> list[School]:
     for row in conn.execute(sa.select(school_sources)):
         links[row.school_id].append(SourceLink(row.system, row.source_id))
     return [
-        School(row.id, row.number, row.name, _school_type(row.type), tuple(links[row.id]))
+        School(row.id, row.number, row.name, school_type(row.type), tuple(links[row.id]))
         for row in conn.execute(sa.select(schools).order_by(schools.c.number))
     ]
 
@@ -50,7 +50,7 @@ def load_page(
         ids = [r.id for r in rows]
         for r in conn.execute(sa.select(school_sources).where(school_sources.c.school_id.in_(ids))):
             links[r.school_id].append(SourceLink(r.system, r.source_id))
-    return [School(r.id, r.number, r.name, _school_type(r.type), tuple(links[r.id])) for r in rows]
+    return [School(r.id, r.number, r.name, school_type(r.type), tuple(links[r.id])) for r in rows]
 
 
 def by_number(conn: sa.Connection, number: str) -> School | None:
@@ -61,7 +61,7 @@ def by_number(conn: sa.Connection, number: str) -> School | None:
         SourceLink(r.system, r.source_id)
         for r in conn.execute(sa.select(school_sources).where(school_sources.c.school_id == row.id))
     )
-    return School(row.id, row.number, row.name, _school_type(row.type), links)
+    return School(row.id, row.number, row.name, school_type(row.type), links)
 
 
 def ids_by_number(conn: sa.Connection) -> dict[str, str]:

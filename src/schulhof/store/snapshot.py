@@ -19,11 +19,11 @@ from schulhof.domain.model import (
     Person,
     Role,
     School,
-    SchoolType,
     SourceLink,
 )
 from schulhof.domain.snapshot import PendingReview, Snapshot
 from schulhof.store import changelog
+from schulhof.store.schools import school_type
 from schulhof.store.tables import (
     group_sources,
     groups,
@@ -33,19 +33,7 @@ from schulhof.store.tables import (
     school_sources,
     schools,
 )
-
-
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=dt.UTC)
-
-
-def _school_type(raw: str) -> SchoolType:
-    try:
-        return SchoolType(raw)
-    except ValueError:
-        return SchoolType.OTHER
+from schulhof.store.timestamps import aware
 
 
 def _fetch(conn: sa.Connection, sql: str) -> list[Any]:
@@ -69,7 +57,7 @@ def load_snapshot(conn: sa.Connection, now: dt.datetime) -> Snapshot:
     for r in conn.execute(sa.select(schools)):
         number_by_id[r.id] = r.number
         snap.schools[r.number] = School(
-            r.id, r.number, r.name, _school_type(r.type), tuple(school_links[r.id])
+            r.id, r.number, r.name, school_type(r.type), tuple(school_links[r.id])
         )
         for link in school_links[r.id]:
             snap.school_by_source[(link.system, link.source_id)] = r.number
@@ -132,7 +120,7 @@ def load_snapshot(conn: sa.Connection, now: dt.datetime) -> Snapshot:
             birth,
             email,
             states[state],
-            _aware(disabled_at),
+            aware(disabled_at),
             delete_after,
             tuple(links[pid]) if pid in links else no_links,
             mine_t,

@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from schulhof.store.tables import api_tokens
+from schulhof.store.timestamps import aware
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,10 +29,6 @@ class TokenRow:
     last_used_at: dt.datetime | None
 
 
-def _aware(v: dt.datetime | None) -> dt.datetime | None:
-    return v if v is None or v.tzinfo else v.replace(tzinfo=dt.UTC)
-
-
 def _row(r: Any) -> TokenRow:
     attrs = json.loads(r.attributes) if r.attributes else None
     return TokenRow(
@@ -42,11 +39,11 @@ def _row(r: Any) -> TokenRow:
         person_id=r.person_id,
         attributes=tuple(attrs) if attrs is not None else None,
         secret_hash=r.secret_hash,
-        created_at=_aware(r.created_at) or r.created_at,
+        created_at=aware(r.created_at),
         created_by=r.created_by,
-        expires_at=_aware(r.expires_at),
-        revoked_at=_aware(r.revoked_at),
-        last_used_at=_aware(r.last_used_at),
+        expires_at=aware(r.expires_at),
+        revoked_at=aware(r.revoked_at),
+        last_used_at=aware(r.last_used_at),
     )
 
 
