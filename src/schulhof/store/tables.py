@@ -285,3 +285,120 @@ ldap_numbers = sa.Table(
     sa.UniqueConstraint("kind", "number"),
     sqlite_with_rowid=False,
 )
+
+# ---- sign-in (issue 5; docs/design/signin.md) ---------------------------------------------
+
+# Random secrets made on first use (pairwise subjects, CSRF): the same on every worker.
+server_secrets = sa.Table(
+    "server_secrets",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(128), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+)
+
+# Failed sign-ins per key (`account:<id>`, `address:<ip>`), shared by all workers.
+signin_failures = sa.Table(
+    "signin_failures",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("first_at", TS, nullable=False),
+    sa.Column("last_at", TS, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# SSO sessions: `id` is the SHA-256 of the cookie; `sid` is the public session id.
+sso_sessions = sa.Table(
+    "sso_sessions",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("sid", sa.String(32), nullable=False, unique=True),
+    sa.Column("person_id", ID, nullable=False, index=True),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("auth_time", TS, nullable=False),
+    sa.Column("last_seen_at", TS, nullable=False),
+    sa.Column("expires_at", TS, nullable=False),
+    sa.Column("revoked_at", TS, nullable=True),
+    sa.Column("address", sa.String(64), nullable=True),
+    sa.Column("must_change", sa.Boolean, nullable=False),
+)
+
+# Which services a session signed in to (back-channel logout, SAML single logout).
+session_clients = sa.Table(
+    "session_clients",
+    metadata,
+    sa.Column("sid", sa.String(32), primary_key=True),
+    sa.Column("client_id", sa.String(200), primary_key=True),
+    sa.Column("protocol", sa.String(8), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),  # JSON: e.g. SAML NameID, SessionIndex
+    sa.Column("at", TS, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# OIDC clients and SAML service providers. `secret_hash`: SHA-256 of a confidential
+# client's 256-bit secret. `config`: protocol-specific JSON (redirect URIs, SP metadata).
+service_clients = sa.Table(
+    "service_clients",
+    metadata,
+    sa.Column("id", sa.String(200), primary_key=True),  # client_id / SP entityID
+    sa.Column("protocol", sa.String(8), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("schools", sa.Text, nullable=False),  # JSON list; [] = every school
+    sa.Column("release", sa.Text, nullable=False),  # JSON list of released fields
+    sa.Column("config", sa.Text, nullable=False),
+    sa.Column("secret_hash", sa.String(64), nullable=True),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("removed_at", TS, nullable=True),
+)
+
+# Signing keys (OIDC JWKS, SAML). One active key per use; old ones stay published until
+# `retire_at` so tokens signed with them still verify.
+signing_keys = sa.Table(
+    "signing_keys",
+    metadata,
+    sa.Column("kid", sa.String(64), primary_key=True),
+    sa.Column("use", sa.String(8), nullable=False),
+    sa.Column("alg", sa.String(16), nullable=False),
+    sa.Column("private_pem", sa.Text, nullable=False),
+    sa.Column("certificate_pem", sa.Text, nullable=True),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("retire_at", TS, nullable=True),
+)
+
+# Authorization codes: single use, short-lived, kept as hashes.
+oidc_codes = sa.Table(
+    "oidc_codes",
+    metadata,
+    sa.Column("code_hash", sa.String(64), primary_key=True),
+    sa.Column("client_id", sa.String(200), nullable=False),
+    sa.Column("person_id", ID, nullable=False),
+    sa.Column("sid", sa.String(32), nullable=False),
+    sa.Column("redirect_uri", sa.Text, nullable=False),
+    sa.Column("scope", sa.Text, nullable=False),
+    sa.Column("nonce", sa.Text, nullable=True),
+    sa.Column("code_challenge", sa.String(128), nullable=True),
+    sa.Column("code_challenge_method", sa.String(8), nullable=True),
+    sa.Column("auth_time", TS, nullable=False),
+    sa.Column("expires_at", TS, nullable=False),
+    sa.Column("used_at", TS, nullable=True),
+)
+
+# Refresh tokens, rotated on use. Presenting a used one revokes its whole family.
+oidc_refresh_tokens = sa.Table(
+    "oidc_refresh_tokens",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("family_id", sa.String(32), nullable=False, index=True),
+    sa.Column("client_id", sa.String(200), nullable=False),
+    sa.Column("person_id", ID, nullable=False),
+    sa.Column("sid", sa.String(32), nullable=False, index=True),
+    sa.Column("scope", sa.Text, nullable=False),
+    sa.Column("auth_time", TS, nullable=False),
+    sa.Column("issued_at", TS, nullable=False),
+    sa.Column("expires_at", TS, nullable=False),
+    sa.Column("used_at", TS, nullable=True),
+    sa.Column("revoked_at", TS, nullable=True),
+)
