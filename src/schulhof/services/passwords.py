@@ -10,6 +10,7 @@ functions in a worker thread.
 from __future__ import annotations
 
 import secrets
+from functools import lru_cache
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
@@ -17,21 +18,43 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 from schulhof.access.actors import Actor
 from schulhof.access.rules import may_reset_password
 from schulhof.domain.errors import NotFoundError, ValidationError
-from schulhof.domain.model import Person
+from schulhof.domain.model import Person, Role, SchoolType
+from schulhof.domain.password_policy import (
+    PasswordCheck,
+    PasswordRejected,
+    check_new_password,
+    policy_for,
+)
 from schulhof.services import audit
 from schulhof.services.persons import load_readable, taught_by
 from schulhof.services.runtime import Services
+from schulhof.services.settings import Argon2Params
 from schulhof.store import credentials as credential_store
 from schulhof.store import persons as person_store
+from schulhof.store import schools as school_store
 from schulhof.store.audit import AuditEntry
-from schulhof.store.database import write_connection
+from schulhof.store.database import read_connection, write_connection
 
 _CONSONANTS = "bdfghkmnprstvwz"
 _VOWELS = "aeiou"
 _DIGITS = "23456789"  # no 0/1: they read as O/l on a printed letter
-MIN_LENGTH = 10
 
-hasher = PasswordHash((Argon2Hasher(),))
+
+@lru_cache(maxsize=8)
+def hasher_for(params: Argon2Params) -> PasswordHash:
+    """argon2id with these costs; verifying a hash made with other costs asks for a rehash."""
+    return PasswordHash(
+        (
+            Argon2Hasher(
+                time_cost=params.time_cost,
+                memory_cost=params.memory_kib,
+                parallelism=params.parallelism,
+            ),
+        )
+    )
+
+
+hasher = hasher_for(Argon2Params())  # the production default
 
 
 def generate_password() -> str:
@@ -56,21 +79,48 @@ def reset_password(svc: Services, actor: Actor, ref: str) -> tuple[Person, str]:
 def set_password(
     svc: Services, actor: Actor, ref: str, password: str, *, temporary: bool
 ) -> Person:
-    if len(password) < MIN_LENGTH:
-        raise ValidationError(
-            f"a password needs at least {MIN_LENGTH} characters", field="password"
-        )
+    """Set a password chosen by an operator or admin; it must satisfy the person's policy
+    (a temporary one too: it is typed by a child on the first day)."""
     person = load_readable(svc, actor, ref)
     if not may_reset_password(actor, person):
         raise NotFoundError(f"no person {ref}")
+    try:
+        check_new_password(password_check(svc, person), password)
+    except PasswordRejected as exc:
+        raise ValidationError(str(exc), field="password") from exc
     _store(svc, actor, person, password, must_change=temporary)
     return person
+
+
+def password_check(svc: Services, person: Person) -> PasswordCheck:
+    """The policy of this person (docs/design/signin.md) with the names it must avoid."""
+    return PasswordCheck(
+        policy_for(person.roles, primary_child=is_primary_child(svc, person)),
+        person.username,
+        tuple(n for n in (person.given_name, person.family_name) if n),
+    )
+
+
+def is_primary_child(svc: Services, person: Person) -> bool:
+    """A student whose every school is a primary school (Grundschule)."""
+    if not person.contexts or any(c.role is not Role.STUDENT for c in person.contexts):
+        return False
+    with read_connection(svc.engine) as conn:
+        types = school_store.types_by_number(conn, person.school_numbers)
+    return bool(types) and all(t is SchoolType.GS for t in types.values())
+
+
+def store_new_password(
+    svc: Services, actor: Actor, person: Person, password: str, *, must_change: bool
+) -> None:
+    """Hash and store (the one path every password write takes)."""
+    _store(svc, actor, person, password, must_change=must_change)
 
 
 def _store(
     svc: Services, actor: Actor, person: Person, password: str, *, must_change: bool
 ) -> None:
-    hashed = hasher.hash(password)  # outside the transaction: it takes a while
+    hashed = hasher_for(svc.settings.argon2).hash(password)  # outside the transaction: slow
     now = svc.clock()
     with write_connection(svc.engine) as conn:
         if person_store.load_one(conn, person.id) is None:
@@ -94,6 +144,8 @@ def _store(
         )
 
 
-def verify(password_hash: str, password: str) -> tuple[bool, str | None]:
+def verify(
+    password_hash: str, password: str, params: Argon2Params | None = None
+) -> tuple[bool, str | None]:
     """(valid, a new hash if the parameters changed since)."""
-    return hasher.verify_and_update(password, password_hash)
+    return hasher_for(params or Argon2Params()).verify_and_update(password, password_hash)

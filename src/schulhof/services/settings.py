@@ -14,6 +14,16 @@ DEFAULT_TEMPLATE = "{given}.{family}"
 
 
 @dataclass(frozen=True, slots=True)
+class Argon2Params:
+    """argon2id cost. Defaults: OWASP's first recommendation (t=2, 19 MiB, p=1), ~23 ms per
+    hash here — chosen with the login benchmark (docs/design/signin.md)."""
+
+    time_cost: int = 2
+    memory_kib: int = 19456
+    parallelism: int = 1
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     username_templates: dict[Role, str] = field(default_factory=dict)
     grace: GracePeriods = field(default_factory=GracePeriods)
@@ -21,6 +31,7 @@ class Settings:
     guard_school_share: float = 0.10
     guard_authority_share: float = 0.02
     keep_source_usernames: bool = False
+    argon2: Argon2Params = field(default_factory=Argon2Params)
 
     def template_for(self, role: Role | None) -> str:
         if role is None:
@@ -46,7 +57,15 @@ def load_settings(path: Path | None) -> Settings:
             ) from exc
     life = data.get("lifecycle", {})
     guard = data.get("import", {})
+    pw = data.get("passwords", {})
     try:
+        argon2 = Argon2Params(
+            time_cost=int(pw.get("time_cost", 2)),
+            memory_kib=int(pw.get("memory_kib", 19456)),
+            parallelism=int(pw.get("parallelism", 1)),
+        )
+        if argon2.time_cost < 1 or argon2.memory_kib < 8 * argon2.parallelism:
+            raise ValueError("[passwords] time_cost >= 1 and memory_kib >= 8 x parallelism")
         return Settings(
             username_templates=templates,
             grace=GracePeriods(
@@ -56,6 +75,7 @@ def load_settings(path: Path | None) -> Settings:
             guard_school_share=float(guard.get("guard_school_percent", 10)) / 100,
             guard_authority_share=float(guard.get("guard_authority_percent", 2)) / 100,
             keep_source_usernames=bool(guard.get("keep_source_usernames", False)),
+            argon2=argon2,
         )
     except (TypeError, ValueError) as exc:
         raise ConfigurationError(f"{path}: {exc}") from exc

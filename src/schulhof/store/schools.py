@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 
@@ -108,3 +109,10 @@ def add_sources(conn: sa.Connection, school_id: str, links: list[SourceLink]) ->
             sa.insert(school_sources),
             [{"system": k.system, "source_id": k.source_id, "school_id": school_id} for k in links],
         )
+
+
+def types_by_number(conn: sa.Connection, numbers: Sequence[str]) -> dict[str, SchoolType]:
+    rows = conn.execute(
+        sa.select(schools.c.number, schools.c.type).where(schools.c.number.in_(list(numbers)))
+    )
+    return {r.number: school_type(r.type) for r in rows}
