@@ -37,6 +37,8 @@ bench: setup
 	scripts/install-system-deps wrk
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/api_bench.py
+	$(BIN)/python bench/ldap_bench.py
+	$(BIN)/python bench/login_bench.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
