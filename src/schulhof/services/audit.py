@@ -34,6 +34,22 @@ def record(conn: sa.Connection, entries: Sequence[AuditEntry]) -> None:
     audit_store.append(conn, entries)
 
 
+def record_event(
+    svc: Services,
+    *,
+    actor: str,
+    action: str,
+    target_id: str | None,
+    school: str | None,
+    detail: dict[str, object],
+    target_type: str = "person",
+) -> None:
+    """One security event (e.g. a sign-out) in a transaction of its own."""
+    entry = AuditEntry(svc.clock(), actor, action, target_type, target_id, school, detail)
+    with write_connection(svc.engine) as conn:
+        audit_store.append(conn, [entry])
+
+
 def record_reads(svc: Services, actor: Actor, action: str, people: Sequence[Person]) -> None:
     """One entry per person read and school through which the actor saw them, so each of
     the person's schools finds the read in its own audit trail."""

@@ -6,7 +6,7 @@ from fastapi import Depends, FastAPI
 
 from schulhof import __version__
 from schulhof.services.runtime import Services
-from schulhof.web import inputs, problems
+from schulhof.web import inputs, problems, signin
 from schulhof.web.routes import audit, changes, groups, guardians, health, imports, schools, users
 from schulhof.web.throttle import Throttle
 from schulhof.web.worker import lifespan as worker_lifespan
@@ -14,8 +14,12 @@ from schulhof.web.worker import lifespan as worker_lifespan
 API = "/api/v1"
 
 
-def create_app(services: Services, *, worker: bool = True) -> FastAPI:
-    """`worker`: run queued jobs (imports) in a thread of this process while it serves."""
+def create_app(
+    services: Services, *, worker: bool = True, public_url: str | None = None
+) -> FastAPI:
+    """`worker`: run queued jobs (imports) in a thread of this process while it serves.
+    `public_url`: where people reach this server (`serve --public-url`; the OIDC issuer);
+    None: taken from each request (`web.sso.public_url`)."""
     app = FastAPI(
         title="Schulhof API",
         version=__version__,
@@ -28,6 +32,9 @@ def create_app(services: Services, *, worker: bool = True) -> FastAPI:
     )
     app.state.services = services
     app.state.throttle = Throttle()
+    app.state.public_url = public_url.rstrip("/") if public_url else None
+    # Called with each ended SSO session; the OIDC and SAML parts append their logouts.
+    app.state.on_signout = []
     problems.install(app)
     app.include_router(health.router)
     app.include_router(users.router, prefix=API)
@@ -37,4 +44,5 @@ def create_app(services: Services, *, worker: bool = True) -> FastAPI:
     app.include_router(imports.router, prefix=API)
     app.include_router(audit.router, prefix=API)
     app.include_router(changes.router, prefix=API)
+    app.include_router(signin.router)
     return app

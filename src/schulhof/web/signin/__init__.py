@@ -1,0 +1,14 @@
+"""The sign-in pages people see: sign in, change the password, the account page, sign out.
+
+Rule: HTML in, service calls out. Whether a password is right, when to throttle and what a
+session is belong to services (signin, sessions); this package only renders (German by
+default, English on request), checks CSRF and sets cookies through `web.sso`. Every word
+shown lives in `texts.py`; templates are autoescaped Jinja2; nothing is loaded from
+elsewhere (no external assets, no script).
+"""
+
+from __future__ import annotations
+
+from schulhof.web.signin.routes import router, sign_out
+
+__all__ = ["router", "sign_out"]
