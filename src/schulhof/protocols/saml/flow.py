@@ -1,0 +1,321 @@
+"""The IdP's steps, between the web routes and the services: accept an AuthnRequest, answer
+it for a session, end a session on an SP's LogoutRequest.
+
+Who may be signed in to an SP and what it learns is `services.release`'s decision; a
+refusal becomes a Response without an assertion (status Responder / RequestDenied), sent
+to the SP's registered ACS like any answer. A request that cannot be trusted at all
+(unknown SP, ACS URL not in its metadata, bad signature) gets no Response: `RequestError`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from saml2 import BINDING_HTTP_POST
+from saml2.request import AuthnRequest, LogoutRequest
+from saml2.saml import NAMEID_FORMAT_PERSISTENT
+from saml2.samlp import (
+    STATUS_INVALID_NAMEID_POLICY,
+    STATUS_NO_PASSIVE,
+    STATUS_REQUEST_DENIED,
+    STATUS_REQUESTER,
+    STATUS_RESPONDER,
+)
+
+from schulhof.domain.errors import NotFoundError
+from schulhof.protocols.saml import attributes, idp
+from schulhof.protocols.saml.idp import RequestError, SpEngine
+from schulhof.protocols.saml.metadata import MetadataError
+from schulhof.protocols.saml.pending import MAX_RELAY_STATE, Pending, seal, unseal
+from schulhof.services import clients, keys, release, saml_events, sessions
+from schulhof.services.clients import ServiceClient
+from schulhof.services.runtime import Services
+from schulhof.services.secrets import server_secret
+from schulhof.services.sessions import Session
+
+PROTOCOL = "saml"
+UNSPECIFIED = idp.UNSPECIFIED
+
+
+@dataclass(frozen=True, slots=True)
+class PostForm:
+    """An HTTP-POST binding message (§3.5): an auto-submitting form to `url`."""
+
+    url: str
+    field: str  # SAMLResponse or SAMLRequest
+    value: str
+    relay_state: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Redirect:
+    """An HTTP-Redirect binding message (§3.4): the whole message is in `url`."""
+
+    url: str
+
+
+Outbound = PostForm | Redirect
+
+
+def key_pair(svc: Services) -> idp.KeyPair:
+    key = keys.signing_key(svc, PROTOCOL)
+    if key.certificate_pem is None:  # keys made for SAML always have one
+        raise RuntimeError("the SAML signing key has no certificate")
+    return idp.KeyPair(key.kid, key.private_pem, key.certificate_pem)
+
+
+def metadata_xml(svc: Services, paths: idp.Paths, *, signed: bool) -> str:
+    active = key_pair(svc)
+    older = [
+        k.certificate_pem
+        for k in keys.published_keys(svc, PROTOCOL)
+        if k.kid != active.kid and k.certificate_pem
+    ]
+    return idp.idp_metadata(paths, active, older, signed=signed)
+
+
+def _registered(svc: Services, entity_id: str) -> ServiceClient:
+    client = clients.get(svc, entity_id)
+    if client is None or client.protocol != PROTOCOL or "metadata" not in client.config:
+        raise RequestError("the service provider is not registered here")
+    return client
+
+
+def _engine(svc: Services, paths: idp.Paths, entity_id: str) -> tuple[ServiceClient, SpEngine]:
+    client = _registered(svc, entity_id)
+    try:
+        return client, idp.engine(paths, key_pair(svc), str(client.config["metadata"]))
+    except MetadataError as exc:  # checked at registration; a pysaml2 upgrade might differ
+        raise RequestError(f"the service provider's metadata is not usable ({exc})") from exc
+
+
+def _pending_key(svc: Services) -> bytes:
+    return server_secret(svc, "saml-pending")
+
+
+def accept(
+    svc: Services,
+    paths: idp.Paths,
+    *,
+    binding: str,
+    message: str,
+    relay_state: str | None,
+    sigalg: str | None = None,
+    signature: str | None = None,
+) -> str:
+    """Check an AuthnRequest (SAML Core §3.4.1, Profiles §4.1.4.1) and seal what the
+    answer needs; raises RequestError when no Response may be sent anywhere."""
+    if relay_state is not None and len(relay_state) > MAX_RELAY_STATE:
+        raise RequestError("the RelayState is too long")
+    issuer = idp.issuer_of(message, binding, AuthnRequest)
+    client, engine = _engine(svc, paths, issuer)
+    info = engine.parse_authn_request(
+        message, binding, relay_state=relay_state, sigalg=sigalg, signature=signature
+    )
+    acs = engine.sp.acs_for(info.acs_url, info.acs_index)
+    if acs is None:
+        # Profiles §4.1.4.1: the ACS must be verified against the SP's metadata, or an
+        # attacker could have a valid assertion delivered to a site of their own.
+        raise RequestError("the AssertionConsumerServiceURL is not in the SP's metadata")
+    pending = Pending(
+        sp=client.id,
+        request_id=info.id,
+        acs_url=acs.location,
+        name_id_format=info.name_id_format,
+        force_authn=info.force_authn,
+        is_passive=info.is_passive,
+        relay_state=relay_state,
+        at=int(time.time()),
+    )
+    return seal(_pending_key(svc), pending)
+
+
+def resume(svc: Services, token: str) -> Pending | None:
+    return unseal(_pending_key(svc), token, time.time())
+
+
+def choose_format(requested: str | None, sp_formats: tuple[str, ...]) -> str | None:
+    """The NameID format: the request's NameIDPolicy, else the first format of the SP's
+    metadata this IdP makes, else persistent. None: asked for one it does not make."""
+    if requested and requested != UNSPECIFIED:
+        return requested if requested in idp.NAME_ID_FORMATS else None
+    return next((f for f in sp_formats if f in idp.NAME_ID_FORMATS), NAMEID_FORMAT_PERSISTENT)
+
+
+def answer(
+    svc: Services, paths: idp.Paths, pending: Pending, session: Session, *, scope: str
+) -> PostForm:
+    """The Response for a live, unrestricted session: an assertion, or a refusal."""
+    if session.must_change:  # the web layer sends these to the password change first
+        raise RequestError("the initial password must be changed first")
+    client, engine = _engine(svc, paths, pending.sp)
+    fmt = choose_format(pending.name_id_format, engine.sp.name_id_formats)
+    if fmt is None:
+        return _refusal(
+            engine,
+            pending,
+            STATUS_REQUESTER,
+            STATUS_INVALID_NAMEID_POLICY,
+            "only persistent and transient NameIDs are offered",
+        )
+    try:
+        # SAML persistent identifiers are always pairwise (SAML Core §8.3.7): one SP's
+        # identifier is worthless at another.
+        rel = release.release_for(svc, client, session.person_id, pairwise=True)
+    except NotFoundError:
+        saml_events.record(svc, "saml.denied", sp=client.id, person_id=session.person_id, detail={})
+        return _refusal(
+            engine,
+            pending,
+            STATUS_RESPONDER,
+            STATUS_REQUEST_DENIED,
+            "this person may not use this service",
+        )
+    name_id = rel.subject if fmt == NAMEID_FORMAT_PERSISTENT else secrets.token_urlsafe(24)
+    registered = tuple(client.config.get("attributes", ()))
+    values = attributes.values(rel, registered, scope)
+    index = session_index(svc, session.sid, client.id)
+    xml = engine.authn_response(
+        _info(pending),
+        pending.acs_url,
+        name_id=name_id,
+        name_id_format=fmt,
+        attributes_=values,
+        auth_time=session.auth_time,
+        session_index=index,
+        session_not_on_or_after=session.expires_at,
+    )
+    sessions.note_client(
+        svc,
+        session.sid,
+        PROTOCOL,
+        client.id,
+        {"name_id": name_id, "format": fmt, "session_index": index},
+    )
+    saml_events.record(
+        svc,
+        "saml.assertion",
+        sp=client.id,
+        person_id=session.person_id,
+        detail={"name_id_format": fmt, "attributes": sorted(values)},
+    )
+    return PostForm(pending.acs_url, "SAMLResponse", idp.post_value(xml), pending.relay_state)
+
+
+def passive_refusal(svc: Services, paths: idp.Paths, pending: Pending) -> PostForm:
+    """IsPassive and nobody signed in: NoPassive (SAML Core §3.4.1), no sign-in page."""
+    _, engine = _engine(svc, paths, pending.sp)
+    return _refusal(engine, pending, STATUS_RESPONDER, STATUS_NO_PASSIVE, "nobody is signed in")
+
+
+def _refusal(
+    engine: SpEngine, pending: Pending, status: str, sub_status: str, message: str
+) -> PostForm:
+    xml = engine.error_response(pending.request_id, pending.acs_url, status, sub_status, message)
+    return PostForm(pending.acs_url, "SAMLResponse", idp.post_value(xml), pending.relay_state)
+
+
+def _info(pending: Pending) -> idp.AuthnRequestInfo:
+    return idp.AuthnRequestInfo(
+        id=pending.request_id,
+        issuer=pending.sp,
+        acs_url=pending.acs_url,
+        acs_index=None,
+        name_id_format=pending.name_id_format,
+        force_authn=pending.force_authn,
+        is_passive=pending.is_passive,
+    )
+
+
+# --- SessionIndex: the session's sid, sealed per SP ------------------------------------
+
+
+def session_index(svc: Services, sid: str, sp: str) -> str:
+    """The SessionIndex for `sp`: the sid encrypted (AES-GCM, the SP's entity id as
+    associated data). An SP's LogoutRequest names the session without a cookie, yet two
+    SPs cannot tell from it that they served the same sign-in."""
+    nonce = secrets.token_bytes(12)
+    sealed = AESGCM(server_secret(svc, "saml-session-index")).encrypt(
+        nonce, sid.encode(), sp.encode()
+    )
+    return base64.urlsafe_b64encode(nonce + sealed).rstrip(b"=").decode()
+
+
+def sid_of(svc: Services, index: str, sp: str) -> str | None:
+    try:
+        raw = base64.urlsafe_b64decode(index + "=" * (-len(index) % 4))
+        plain = AESGCM(server_secret(svc, "saml-session-index")).decrypt(
+            raw[:12], raw[12:], sp.encode()
+        )
+    except (ValueError, InvalidTag):
+        return None
+    return plain.decode()
+
+
+# --- single logout -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LogoutOutcome:
+    ended: Session | None  # the session this request ended (None: none was live)
+    reply: Outbound
+
+
+def logout(
+    svc: Services,
+    paths: idp.Paths,
+    *,
+    binding: str,
+    message: str,
+    relay_state: str | None,
+    sigalg: str | None = None,
+    signature: str | None = None,
+    browser_session: Session | None = None,
+) -> LogoutOutcome:
+    """An SP's LogoutRequest (SAML Core §3.7, Profiles §4.4): end the SSO session it names
+    — by its SessionIndex, or the browser's session — if that session signed in to this SP
+    under that NameID; answer with a LogoutResponse to the SP's SLO endpoint."""
+    issuer = idp.issuer_of(message, binding, LogoutRequest)
+    client, engine = _engine(svc, paths, issuer)
+    info = engine.parse_logout_request(
+        message, binding, relay_state=relay_state, sigalg=sigalg, signature=signature
+    )
+    candidates = [s for s in (sid_of(svc, i, client.id) for i in info.session_indexes) if s]
+    if not info.session_indexes and browser_session is not None:
+        candidates.append(browser_session.sid)
+    known = False
+    ended: Session | None = None
+    for sid in candidates:
+        if not _signed_in_as(svc, sid, client.id, info.name_id):
+            continue
+        known = True
+        ended = sessions.end(svc, sid) or ended
+        person = ended.person_id if ended else None
+        if person:
+            saml_events.record(svc, "saml.logout", sp=client.id, person_id=person, detail={})
+    endpoint, xml = engine.logout_response(info, success=known)
+    target = endpoint.response_location or endpoint.location
+    if endpoint.binding == BINDING_HTTP_POST:
+        reply: Outbound = PostForm(target, "SAMLResponse", idp.post_value(xml), relay_state)
+    else:
+        reply = Redirect(engine.redirect_url(target, xml, relay_state, response=True))
+    return LogoutOutcome(ended, reply)
+
+
+def _signed_in_as(svc: Services, sid: str, sp: str, name_id: str) -> bool:
+    for protocol, client_id, detail in sessions.clients_of(svc, sid):
+        if protocol == PROTOCOL and client_id == sp:
+            noted = str(_get(detail, "name_id"))
+            return hmac.compare_digest(noted.encode(), name_id.encode())
+    return False
+
+
+def _get(detail: dict[str, Any], key: str) -> object:
+    return detail.get(key, "")

@@ -1,0 +1,63 @@
+"""An accepted AuthnRequest, carried through the sign-in page in the resume URL.
+
+The request is checked once, when it arrives (issuer, ACS, signature); what the answer
+needs is then sealed — zlib-compressed JSON with an HMAC-SHA256 tag — so nothing is kept on
+the server and the request is not lost on the way through sign-in or a password change. A
+sealed request is good for `MAX_AGE`; the tag is compared in constant time.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import zlib
+from dataclasses import asdict, dataclass
+
+MAX_AGE_SECONDS = 3600  # a child may take a while to type a password; sessions idle 1 h
+MAX_RELAY_STATE = 1000  # SAML Bindings §3.4.3 says 80 bytes; real SPs send URLs
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    sp: str  # the SP's entity id
+    request_id: str
+    acs_url: str
+    name_id_format: str | None
+    force_authn: bool
+    is_passive: bool
+    relay_state: str | None
+    at: int  # when accepted, seconds since the epoch
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def seal(key: bytes, pending: Pending) -> str:
+    body = _b64(zlib.compress(json.dumps(asdict(pending), separators=(",", ":")).encode()))
+    tag = _b64(hmac.new(key, body.encode(), hashlib.sha256).digest())
+    return f"{body}.{tag}"
+
+
+def unseal(key: bytes, token: str, now: float) -> Pending | None:
+    """The request, or None: forged, damaged or too old."""
+    body, _, tag = token.partition(".")
+    if not body or not tag or len(token) > 4000:
+        return None
+    expected = _b64(hmac.new(key, body.encode(), hashlib.sha256).digest())
+    if not hmac.compare_digest(expected, tag):
+        return None
+    try:
+        data = json.loads(zlib.decompress(_unb64(body), bufsize=8192))
+        pending = Pending(**data)
+    except (ValueError, TypeError, zlib.error):
+        return None
+    if not 0 <= now - pending.at <= MAX_AGE_SECONDS:
+        return None
+    return pending

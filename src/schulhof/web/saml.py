@@ -1,0 +1,308 @@
+"""SAML 2.0 IdP routes: metadata, single sign-on and single logout in the HTTP-Redirect and
+HTTP-POST bindings (docs/saml.md). The SAML work is `protocols.saml.flow`; this module
+reads requests, picks the page and keeps to the web's rules — the session cookie through
+`web.sso`, answers to the SP only as an auto-submitting form, never a foreign redirect
+except an SP's own registered SLO endpoint.
+
+Both SSO routes check the AuthnRequest at once and then send the browser on to
+`/saml/sso/continue` with the accepted request sealed in the URL: an HTTP-POST request
+arrives cross-site, where a SameSite=Lax session cookie is not sent, and the URL survives
+the sign-in page and a forced password change.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import secrets
+from typing import Annotated
+from urllib.parse import quote, urlsplit
+
+from fastapi import APIRouter, FastAPI, Form, Query, Request
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from schulhof.protocols.saml import flow
+from schulhof.protocols.saml.idp import Paths, RequestError
+from schulhof.services.runtime import Services
+from schulhof.services.sessions import Session
+from schulhof.web import sso
+from schulhof.web.signin import texts
+from schulhof.web.signin.pages import CSS_PATH
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(include_in_schema=False)
+
+CONTINUE = "/saml/sso/continue"
+PASSWORD_CHANGE = "/password/change"  # noqa: S105 (a path, not a password)
+OptionalForm = Annotated[str | None, Form()]
+OptionalQuery = Annotated[str | None, Query()]
+
+_TEXT = {
+    "de": {
+        "title": "Weiterleitung",
+        "noscript": "JavaScript ist ausgeschaltet. Bitte klicken Sie auf „Weiter“, um zum "
+        "Dienst zu gelangen.",
+        "continue": "Weiter",
+        "error_title": "Anmeldung beim Dienst nicht möglich",
+        "error_intro": "Die Anfrage des Dienstes kann nicht beantwortet werden:",
+        "signed_out": "Sie sind abgemeldet.",
+    },
+    "en": {
+        "title": "Redirecting",
+        "noscript": "JavaScript is turned off. Please click “Continue” to go on to the service.",
+        "continue": "Continue",
+        "error_title": "Cannot sign in to the service",
+        "error_intro": "The service's request cannot be answered:",
+        "signed_out": "You are signed out.",
+    },
+}
+
+
+def install(app: FastAPI) -> None:
+    app.include_router(router)
+
+
+def _svc(request: Request) -> Services:
+    svc: Services = request.app.state.services
+    return svc
+
+
+def _paths(request: Request) -> Paths:
+    return Paths(sso.public_url(request))
+
+
+def _scope(request: Request) -> str:
+    """eduPersonPrincipalName's scope: `app.state.saml_scope`, else the public host."""
+    configured: str | None = getattr(request.app.state, "saml_scope", None)
+    return configured or urlsplit(sso.public_url(request)).hostname or "localhost"
+
+
+def _t(request: Request) -> dict[str, str]:
+    return _TEXT[texts.choose(request)[0].value]
+
+
+def _headers(nonce: str | None = None) -> dict[str, str]:
+    script = f"script-src 'nonce-{nonce}'; " if nonce else ""
+    # form-action is left out: Chromium applies it to the redirect an SP's ACS answers with.
+    csp = f"default-src 'none'; {script}style-src 'self'; base-uri 'none'; frame-ancestors 'none'"
+    return {
+        "Content-Security-Policy": csp,
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
+
+
+def _page(
+    request: Request, title: str, body: str, *, status: int = 200, nonce: str | None = None
+) -> HTMLResponse:
+    lang = texts.choose(request)[0].value
+    doc = (
+        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title>"
+        f'<link rel="stylesheet" href="{html.escape(CSS_PATH)}"></head>'
+        f"<body><main>{body}</main></body></html>"
+    )
+    return HTMLResponse(doc, status_code=status, headers=_headers(nonce))
+
+
+def post_form(request: Request, message: flow.PostForm) -> HTMLResponse:
+    """The HTTP-POST binding (SAML Bindings §3.5.2): a form posted by a nonce'd inline
+    script, with a button for browsers without JavaScript."""
+    t = _t(request)
+    nonce = secrets.token_urlsafe(16)
+    relay = (
+        f'<input type="hidden" name="RelayState" value="{html.escape(message.relay_state)}">'
+        if message.relay_state is not None
+        else ""
+    )
+    body = (
+        f'<form method="post" action="{html.escape(message.url)}">'
+        f'<input type="hidden" name="{message.field}" value="{html.escape(message.value)}">'
+        f"{relay}<noscript><p>{html.escape(t['noscript'])}</p>"
+        f'<button type="submit">{html.escape(t["continue"])}</button></noscript></form>'
+        f'<script nonce="{nonce}">document.forms[0].submit();</script>'
+    )
+    return _page(request, t["title"], body, nonce=nonce)
+
+
+def error_page(request: Request, reason: str, *, status: int = 400) -> HTMLResponse:
+    t = _t(request)
+    body = (
+        f"<h1>{html.escape(t['error_title'])}</h1><p>{html.escape(t['error_intro'])}</p>"
+        f'<p role="alert">{html.escape(reason)}</p>'
+    )
+    return _page(request, t["error_title"], body, status=status)
+
+
+# --- metadata ---
+
+
+@router.get("/saml/metadata")
+def metadata(request: Request, signed: bool = False) -> Response:
+    """This IdP's metadata (entity id = this URL); `?signed=true` signs it."""
+    xml = flow.metadata_xml(_svc(request), _paths(request), signed=signed)
+    return Response(
+        xml,
+        media_type="application/samlmetadata+xml",
+        headers={"Cache-Control": "public, max-age=300"},
+    )
+
+
+# --- single sign-on ---
+
+
+def _accept(
+    request: Request,
+    binding: str,
+    message: str | None,
+    relay_state: str | None,
+    sigalg: str | None = None,
+    signature: str | None = None,
+) -> Response:
+    if not message:
+        return error_page(request, "SAMLRequest is missing")
+    try:
+        token = flow.accept(
+            _svc(request),
+            _paths(request),
+            binding=binding,
+            message=message,
+            relay_state=relay_state,
+            sigalg=sigalg,
+            signature=signature,
+        )
+    except RequestError as exc:
+        log.info("SAML AuthnRequest refused: %s", exc)
+        return error_page(request, str(exc))
+    return RedirectResponse(f"{CONTINUE}?p={token}", status_code=303, headers=_headers())
+
+
+@router.get("/saml/sso/redirect")
+def sso_redirect(
+    request: Request,
+    SAMLRequest: OptionalQuery = None,  # noqa: N803 (the binding's parameter names)
+    RelayState: OptionalQuery = None,  # noqa: N803
+    SigAlg: OptionalQuery = None,  # noqa: N803
+    Signature: OptionalQuery = None,  # noqa: N803
+) -> Response:
+    return _accept(request, BINDING_HTTP_REDIRECT, SAMLRequest, RelayState, SigAlg, Signature)
+
+
+@router.post("/saml/sso/post")
+def sso_post(
+    request: Request,
+    SAMLRequest: OptionalForm = None,  # noqa: N803
+    RelayState: OptionalForm = None,  # noqa: N803
+) -> Response:
+    return _accept(request, BINDING_HTTP_POST, SAMLRequest, RelayState)
+
+
+@router.get(CONTINUE)
+def sso_continue(request: Request, p: str = "") -> Response:
+    """Answer an accepted request for this browser's session (or send it to sign in)."""
+    svc = _svc(request)
+    pending = flow.resume(svc, p)
+    if pending is None:
+        return error_page(request, "the sign-in request has expired; please start again")
+    here = f"{CONTINUE}?p={p}"
+    session = sso.current_session(request)
+    try:
+        if session is None:
+            if pending.is_passive:
+                return post_form(request, flow.passive_refusal(svc, _paths(request), pending))
+            return sso.signin_redirect(request, here)
+        if session.must_change:
+            # No assertion for a restricted session: the password change comes first.
+            return RedirectResponse(
+                f"{PASSWORD_CHANGE}?next={quote(here, safe='')}",
+                status_code=303,
+                headers=_headers(),
+            )
+        answer = flow.answer(svc, _paths(request), pending, session, scope=_scope(request))
+    except RequestError as exc:
+        return error_page(request, str(exc))
+    return post_form(request, answer)
+
+
+# --- single logout ---
+
+
+def _logout(
+    request: Request,
+    binding: str,
+    message: str | None,
+    response_message: str | None,
+    relay_state: str | None,
+    sigalg: str | None = None,
+    signature: str | None = None,
+) -> Response:
+    if not message:
+        if response_message:
+            # A LogoutResponse: this IdP sends no LogoutRequests, so nothing waits for one.
+            return _page(request, _t(request)["signed_out"], f"<p>{_t(request)['signed_out']}</p>")
+        return error_page(request, "SAMLRequest is missing")
+    svc = _svc(request)
+    try:
+        outcome = flow.logout(
+            svc,
+            _paths(request),
+            binding=binding,
+            message=message,
+            relay_state=relay_state,
+            sigalg=sigalg,
+            signature=signature,
+            browser_session=sso.current_session(request),
+        )
+    except RequestError as exc:
+        log.info("SAML LogoutRequest refused: %s", exc)
+        return error_page(request, str(exc))
+    if outcome.ended is not None:
+        _signed_out(request, outcome.ended)
+    reply = outcome.reply
+    if isinstance(reply, flow.Redirect):
+        response: Response = RedirectResponse(reply.url, status_code=303, headers=_headers())
+    else:
+        response = post_form(request, reply)
+    if outcome.ended is not None and request.cookies.get(sso.COOKIE):
+        current = sso.current_session(request)
+        if current is None:
+            sso.clear_session_cookie(response)
+    return response
+
+
+def _signed_out(request: Request, ended: Session) -> None:
+    """Tell the other parts (OIDC back-channel logout) as the sign-out page does."""
+    for hook in getattr(request.app.state, "on_signout", []):
+        try:
+            hook(ended)
+        except Exception:  # one failing service must not fail this logout
+            log.exception("sign-out hook %r failed for session %s", hook, ended.sid)
+
+
+@router.get("/saml/slo/redirect")
+def slo_redirect(
+    request: Request,
+    SAMLRequest: OptionalQuery = None,  # noqa: N803
+    SAMLResponse: OptionalQuery = None,  # noqa: N803
+    RelayState: OptionalQuery = None,  # noqa: N803
+    SigAlg: OptionalQuery = None,  # noqa: N803
+    Signature: OptionalQuery = None,  # noqa: N803
+) -> Response:
+    return _logout(
+        request, BINDING_HTTP_REDIRECT, SAMLRequest, SAMLResponse, RelayState, SigAlg, Signature
+    )
+
+
+@router.post("/saml/slo/post")
+def slo_post(
+    request: Request,
+    SAMLRequest: OptionalForm = None,  # noqa: N803
+    SAMLResponse: OptionalForm = None,  # noqa: N803
+    RelayState: OptionalForm = None,  # noqa: N803
+) -> Response:
+    return _logout(request, BINDING_HTTP_POST, SAMLRequest, SAMLResponse, RelayState)

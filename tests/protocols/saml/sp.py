@@ -1,0 +1,161 @@
+"""A service provider built on python3-saml (OneLogin), the independent SAML library: it
+makes the AuthnRequests and LogoutRequests and judges our answers in strict mode.
+
+The SP never listens anywhere: the "browser" (tests/protocols/saml/browser.py) carries
+messages between the IdP and it, and hands the SP the request data its ACS would see.
+"""
+
+from __future__ import annotations
+
+import base64
+import zlib
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from onelogin.saml2.auth import OneLogin_Saml2_Auth
+from onelogin.saml2.authn_request import OneLogin_Saml2_Authn_Request
+from onelogin.saml2.settings import OneLogin_Saml2_Settings
+
+POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
+REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+PERSISTENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
+TRANSIENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient"
+RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    errors: list[str]
+    reason: str | None
+    name_id: str | None
+    name_id_format: str | None
+    session_index: str | None
+    attributes: dict[str, list[str]]
+    friendly: dict[str, list[str]]
+
+
+class ServiceProvider:
+    def __init__(
+        self,
+        host: str,
+        idp_base: str,
+        idp_cert_pem: str,
+        *,
+        name_id_format: str = PERSISTENT,
+        requested: tuple[str, ...] = (),
+    ) -> None:
+        self.host = host
+        self.entity_id = f"https://{host}/saml/metadata"
+        self.acs = f"https://{host}/saml/acs"
+        self.sls = f"https://{host}/saml/sls"
+        self.requested = requested
+        cert = "".join(line for line in idp_cert_pem.splitlines() if "-----" not in line)
+        sp: dict[str, Any] = {
+            "entityId": self.entity_id,
+            "assertionConsumerService": {"url": self.acs, "binding": POST},
+            "singleLogoutService": {"url": self.sls, "binding": REDIRECT},
+            "NameIDFormat": name_id_format,
+        }
+        if requested:
+            sp["attributeConsumingService"] = {
+                "serviceName": "Test SP",
+                "requestedAttributes": [
+                    {"name": oid, "nameFormat": "urn:oasis:names:tc:SAML:2.0:attrname-format:uri",
+                     "isRequired": False}
+                    for oid in requested
+                ],
+            }  # fmt: skip
+        self.settings: dict[str, Any] = {
+            "strict": True,
+            "debug": False,
+            "sp": sp,
+            "idp": {
+                "entityId": f"{idp_base}/saml/metadata",
+                "singleSignOnService": {
+                    "url": f"{idp_base}/saml/sso/redirect", "binding": REDIRECT
+                },
+                "singleLogoutService": {
+                    "url": f"{idp_base}/saml/slo/redirect", "binding": REDIRECT
+                },
+                "x509cert": cert,
+            },
+            "security": {
+                "wantAssertionsSigned": True,
+                "wantMessagesSigned": False,
+                "requestedAuthnContext": False,
+                "signatureAlgorithm": RSA_SHA256,
+                "digestAlgorithm": SHA256,
+                "rejectDeprecatedAlgorithm": True,
+                "wantNameId": True,
+            },
+        }  # fmt: skip
+
+    def metadata(self) -> str:
+        xml = OneLogin_Saml2_Settings(self.settings, sp_validation_only=True).get_sp_metadata()
+        return xml.decode() if isinstance(xml, bytes) else str(xml)
+
+    def _auth(
+        self,
+        get: dict[str, str] | None = None,
+        post: dict[str, str] | None = None,
+        path: str = "/saml/acs",
+    ) -> OneLogin_Saml2_Auth:
+        request = {
+            "https": "on",
+            "http_host": self.host,
+            "server_port": "443",
+            "script_name": path,
+            "get_data": get or {},
+            "post_data": post or {},
+        }
+        return OneLogin_Saml2_Auth(request, self.settings)
+
+    def login_url(self, relay_state: str = "/kurs/7") -> tuple[str, str]:
+        """SP-initiated sign-in, HTTP-Redirect binding: (URL at the IdP, request id)."""
+        auth = self._auth()
+        url = auth.login(return_to=relay_state)
+        return url, auth.get_last_request_id()
+
+    def login_post(self, relay_state: str = "/kurs/7") -> tuple[dict[str, str], str]:
+        """SP-initiated sign-in, HTTP-POST binding: (form fields, request id)."""
+        settings = OneLogin_Saml2_Settings(self.settings)
+        request = OneLogin_Saml2_Authn_Request(settings)
+        encoded = request.get_request(deflate=False)
+        return {"SAMLRequest": encoded, "RelayState": relay_state}, request.get_id()
+
+    def consume(self, form: dict[str, str], request_id: str) -> Outcome:
+        """What the SP's ACS makes of a posted Response."""
+        auth = self._auth(post=form)
+        auth.process_response(request_id=request_id)
+        return Outcome(
+            errors=list(auth.get_errors()),
+            reason=auth.get_last_error_reason(),
+            name_id=auth.get_nameid(),
+            name_id_format=auth.get_nameid_format(),
+            session_index=auth.get_session_index(),
+            attributes=dict(auth.get_attributes()),
+            friendly=dict(auth.get_friendlyname_attributes()),
+        )
+
+    def logout_url(self, name_id: str, session_index: str | None, name_id_format: str) -> str:
+        auth = self._auth()
+        return str(
+            auth.logout(
+                return_to="/bye", name_id=name_id, session_index=session_index,
+                name_id_format=name_id_format,
+                spnq=None,
+            )
+        )  # fmt: skip
+
+    def logout_result(self, url: str) -> list[str]:
+        """What the SP's SLS makes of a LogoutResponse sent by redirect: its errors."""
+        query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+        auth = self._auth(get=query, path="/saml/sls")
+        auth.process_slo(keep_local_session=True)
+        return list(auth.get_errors())
+
+
+def inflate(value: str) -> str:
+    return zlib.decompress(base64.b64decode(value), -15).decode()
