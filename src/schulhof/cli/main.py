@@ -12,6 +12,7 @@ from schulhof.cli import (
     groups,
     imports,
     jobs,
+    keys,
     lifecycle,
     review,
     schools,
@@ -33,6 +34,7 @@ app.add_typer(tokens.cli, name="tokens")
 app.add_typer(export.cli, name="export")
 app.add_typer(jobs.cli, name="jobs")
 app.add_typer(clients.cli, name="clients")
+app.add_typer(keys.cli, name="keys")
 app.command("audit")(audit.audit)
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)

@@ -331,6 +331,22 @@ def discard_job(svc: Services, actor: Actor, job_id: str) -> Job:
     return get_job(svc, actor, job_id)
 
 
+def enqueue(
+    svc: Services,
+    kind: str,
+    params: dict[str, Any],
+    *,
+    by: str,
+    due: dt.datetime | None = None,
+) -> str:
+    """Queue a job of the system's own (no approval: e.g. a back-channel logout), to run
+    once `due` has come (default: at once); returns its id. Only the city sees it."""
+    row = JobRow(new_job_id(), kind, JobStatus.QUEUED.value, due or svc.clock(), by, (), params)
+    with write_connection(svc.engine) as conn:
+        job_store.insert(conn, row)
+    return row.id
+
+
 def run_next_job(svc: Services, runners: Mapping[str, JobRunner]) -> bool:
     """Claim the oldest queued job and run it to its end; False if there was none.
 

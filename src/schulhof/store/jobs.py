@@ -136,9 +136,11 @@ def claim_next(conn: sa.Connection, now: dt.datetime) -> JobRow | None:
 
     Call inside a write transaction and commit at once: the claim is what other workers
     see."""
+    # A job created in the future is not due yet: a retry waiting out its backoff
+    # (e.g. a back-channel logout) is queued with `created_at` = when it may run.
     pick = (
         sa.select(jobs.c.id)
-        .where(jobs.c.status == QUEUED)
+        .where(jobs.c.status == QUEUED, jobs.c.created_at <= now)
         .order_by(jobs.c.created_at, jobs.c.id)
         .limit(1)
     )

@@ -6,7 +6,7 @@ from fastapi import Depends, FastAPI
 
 from schulhof import __version__
 from schulhof.services.runtime import Services
-from schulhof.web import inputs, problems, saml, signin
+from schulhof.web import inputs, oidc, problems, saml, signin
 from schulhof.web.routes import audit, changes, groups, guardians, health, imports, schools, users
 from schulhof.web.throttle import Throttle
 from schulhof.web.worker import lifespan as worker_lifespan
@@ -45,5 +45,6 @@ def create_app(
     app.include_router(audit.router, prefix=API)
     app.include_router(changes.router, prefix=API)
     app.include_router(signin.router)
+    oidc.install(app)
     saml.install(app)
     return app

@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from schulhof.importers import jobs as import_jobs
+from schulhof.protocols.oidc import logout as oidc_logout
 from schulhof.services import jobs
 from schulhof.services.runtime import Services
 
@@ -24,13 +25,19 @@ log = logging.getLogger(__name__)
 INTERVAL = 1.0  # seconds between looks at the queue when it is empty
 EXPIRE_EVERY = 3600.0  # seconds between sweeps for stale plans and spool folders
 STOP_TIMEOUT = 30.0
+# What this worker runs, by job kind: imports, and back-channel logouts to OIDC clients.
+RUNNERS: dict[str, jobs.JobRunner] = {**import_jobs.RUNNERS, **oidc_logout.RUNNERS}
+
+
+def run_next_job(services: Services) -> bool:
+    return jobs.run_next_job(services, RUNNERS)
 
 
 class JobWorker:
     def __init__(
         self,
         services: Services,
-        run_next: Callable[[Services], bool] = import_jobs.run_next_job,
+        run_next: Callable[[Services], bool] = run_next_job,
         *,
         interval: float = INTERVAL,
     ) -> None:

@@ -1,0 +1,307 @@
+"""The OpenID Connect provider's routes (docs/oidc.md). The issuer is the public URL
+(`serve --public-url`, else the address the request came to).
+
+Protocol rules live in protocols/oidc (authlib glue); here: the HTTP shapes, the SSO
+session, and the answers a browser gets. authlib and the services block (database,
+signing): everything past reading the request runs in the thread pool.
+
+Refusals at the authorization endpoint follow RFC 6749 §4.1.2.1: an error goes back to
+the client only when its redirect URI is a registered one; otherwise the browser gets an
+error page (never a redirect to an unchecked address).
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from authlib.oauth2.rfc6749 import OAuth2Error  # type: ignore[import-untyped]
+from fastapi import APIRouter, FastAPI, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from schulhof.domain.errors import NotFoundError
+from schulhof.protocols.oidc import claims, jwt, logout
+from schulhof.protocols.oidc import server as oidc
+from schulhof.services import clients, keys, oidc_grants, release, sessions
+from schulhof.services.runtime import Services
+from schulhof.services.sessions import Session
+from schulhof.web import sso
+from schulhof.web.signin.routes import sign_out
+
+router = APIRouter(include_in_schema=False)
+
+AUTHORIZE = "/oidc/authorize"
+TOKEN = "/oidc/token"  # noqa: S105 (a path, not a secret)
+USERINFO = "/oidc/userinfo"
+JWKS = "/oidc/jwks"
+LOGOUT = "/oidc/logout"
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def install(app: FastAPI) -> None:
+    """Register the routes and the sign-out hook (back-channel logout, token revocation)."""
+    app.include_router(router)
+    hooks: list[Any] = getattr(app.state, "on_signout", None) or []
+    app.state.on_signout = hooks
+
+    def on_signout(session: Session) -> None:
+        issuer = getattr(app.state, "oidc_issuer", None) or sso_issuer(app)
+        logout.session_ended(app.state.services, issuer, session)
+
+    hooks.append(on_signout)
+
+
+def sso_issuer(app: FastAPI) -> str:
+    configured: str | None = getattr(app.state, "public_url", None)
+    return configured.rstrip("/") if configured else "http://127.0.0.1"
+
+
+def _svc(request: Request) -> Services:
+    svc: Services = request.app.state.services
+    return svc
+
+
+def _server(request: Request) -> oidc.Server:
+    issuer = sso.public_url(request)
+    found: oidc.Server | None = getattr(request.app.state, "oidc_server", None)
+    if found is None or found.issuer != issuer:
+        found = oidc.Server(_svc(request), issuer)
+        request.app.state.oidc_server = found
+        request.app.state.oidc_issuer = issuer
+    return found
+
+
+async def _request(request: Request, server: oidc.Server) -> oidc.Request:
+    """authlib's view of the request, addressed under the issuer (so a TLS-terminating
+    proxy in front does not make authlib think the transport is insecure)."""
+    form: list[tuple[str, str]] = []
+    if request.method == "POST":
+        body = await request.form()
+        form = [(k, v) for k, v in body.multi_items() if isinstance(v, str)]
+    query = request.url.query
+    uri = server.issuer + request.url.path + (f"?{query}" if query else "")
+    return oidc.Request(
+        request.method, uri, request.headers, list(request.query_params.multi_items()), form
+    )
+
+
+def _response(result: tuple[int, Any, list[tuple[str, str]]]) -> Response:
+    status, body, headers = result
+    if isinstance(body, dict):
+        return JSONResponse(body, status_code=status, headers=dict(headers))
+    return Response(body or b"", status_code=status, headers=dict(headers))
+
+
+def _error_page(status: int, title: str, detail: str) -> HTMLResponse:
+    page = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title></head><body><main><h1>{html.escape(title)}</h1>"
+        f"<p>{html.escape(detail)}</p></main></body></html>"
+    )
+    return HTMLResponse(page, status_code=status, headers=NO_STORE)
+
+
+# --- discovery and keys ---
+
+
+@router.get("/.well-known/openid-configuration")
+def discovery(request: Request) -> JSONResponse:
+    iss = sso.public_url(request)
+    return JSONResponse(
+        {
+            "issuer": iss,
+            "authorization_endpoint": iss + AUTHORIZE,
+            "token_endpoint": iss + TOKEN,
+            "userinfo_endpoint": iss + USERINFO,
+            "jwks_uri": iss + JWKS,
+            "end_session_endpoint": iss + LOGOUT,
+            "scopes_supported": list(claims.SCOPES),
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "subject_types_supported": ["public", "pairwise"],
+            "id_token_signing_alg_values_supported": [jwt.ALG],
+            "token_endpoint_auth_methods_supported": oidc.AUTH_METHODS,
+            "code_challenge_methods_supported": ["S256"],
+            "claims_supported": [
+                "sub",
+                "iss",
+                "aud",
+                "exp",
+                "iat",
+                "auth_time",
+                "nonce",
+                "sid",
+                "at_hash",
+                *(c for cs in claims.SCOPE_CLAIMS.values() for c in cs),
+            ],
+            "backchannel_logout_supported": True,
+            "backchannel_logout_session_supported": True,
+            "frontchannel_logout_supported": False,
+        }
+    )
+
+
+@router.get(JWKS)
+def jwks(request: Request) -> JSONResponse:
+    published = keys.published_keys(_svc(request), "oidc")
+    return JSONResponse(
+        {"keys": [k.public_jwk() for k in published]},
+        headers={"Cache-Control": "public, max-age=300"},
+    )
+
+
+# --- authorization endpoint (OIDC Core §3.1.2) ---
+
+
+@router.api_route(AUTHORIZE, methods=["GET", "POST"])
+async def authorize(request: Request) -> Response:
+    server = _server(request)
+    req = await _request(request, server)
+    local = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return await run_in_threadpool(_authorize, request, server, req, local)
+
+
+def _authorize(request: Request, server: oidc.Server, req: oidc.Request, local: str) -> Response:
+    svc = server.svc
+    session = sso.current_session(request)
+    try:
+        grant = server.get_consent_grant(req, end_user=session)
+    except OAuth2Error as error:
+        return _authorize_error(server, req, error)
+    if session is None or session.must_change:
+        # Signed out (or the session expired): sign in and come back. A restricted session
+        # gets no code: the sign-in pages lead it to the password change first.
+        if req.payload.data.get("prompt") == "none":
+            return _redirect_error(grant.redirect_uri, req, "login_required")
+        return sso.signin_redirect(request, local)
+    client: oidc.Client = grant.client
+    family = ""  # known once the code is exchanged
+    person = oidc.grantee(svc, client, session.person_id, session.sid, session.auth_time, family)
+    if person is None:  # other school, disabled, or gone: the client is told no
+        return _response(server.create_authorization_response(req, None, grant))
+    result = server.create_authorization_response(req, person, grant)
+    if result[0] == 302 and "code=" in dict(result[2]).get("Location", ""):
+        sessions.note_client(svc, session.sid, "oidc", client.client_id,
+                             {"sub": person.release.subject})  # fmt: skip
+    return _response(result)
+
+
+def _authorize_error(server: oidc.Server, req: oidc.Request, error: OAuth2Error) -> Response:
+    if error.redirect_uri:  # authlib sets it only for a registered redirect URI
+        return _response(server.handle_error_response(req, error))
+    return _error_page(400, "Sign-in request refused", f"{error.error}: {error.description}")
+
+
+def _redirect_error(redirect_uri: str, req: oidc.Request, code: str) -> Response:
+    params = {"error": code}
+    state = req.payload.state
+    if state:
+        params["state"] = state
+    sep = "&" if urlsplit(redirect_uri).query else "?"
+    return RedirectResponse(redirect_uri + sep + urlencode(params), status_code=302)
+
+
+# --- token endpoint (RFC 6749 §3.2) ---
+
+
+@router.post(TOKEN)
+async def token(request: Request) -> Response:
+    server = _server(request)
+    req = await _request(request, server)
+    return _response(await run_in_threadpool(server.create_token_response, req))
+
+
+# --- userinfo (OIDC Core §5.3) ---
+
+
+@router.api_route(USERINFO, methods=["GET", "POST"])
+async def userinfo(request: Request) -> Response:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return _bearer_error(None)
+    return await run_in_threadpool(_userinfo, _server(request), value.strip())
+
+
+def _userinfo(server: oidc.Server, token: str) -> Response:
+    svc = server.svc
+    now = int(svc.clock().timestamp())
+    found = jwt.verify(token, keys.published_keys(svc, "oidc"), now=now, typ="at+jwt")
+    if found is None or found.get("iss") != server.issuer:
+        return _bearer_error("invalid_token")
+    client = clients.get(svc, str(found.get("client_id")))
+    grant = oidc_grants.active_family(svc, str(found.get("grant")))
+    if client is None or grant is None or grant.client_id != client.id:
+        return _bearer_error("invalid_token")  # removed client, revoked or expired grant
+    try:
+        person = release.release_for(svc, client, grant.person_id)
+    except NotFoundError:
+        return _bearer_error("invalid_token")
+    scopes = str(found.get("scope", "")).split()
+    return JSONResponse(claims.claims_for(person, scopes), headers=NO_STORE)
+
+
+def _bearer_error(code: str | None) -> Response:
+    # RFC 6750 §3: no error code when no token was sent at all.
+    challenge = 'Bearer realm="schulhof"' + (f', error="{code}"' if code else "")
+    return JSONResponse(
+        {"error": code or "invalid_request"},
+        status_code=401,
+        headers={"WWW-Authenticate": challenge, **NO_STORE},
+    )
+
+
+# --- RP-initiated logout (OIDC RP-Initiated Logout 1.0 §2–3) ---
+
+
+@router.api_route(LOGOUT, methods=["GET", "POST"])
+async def end_session(request: Request) -> Response:
+    server = _server(request)
+    req = await _request(request, server)
+    return await run_in_threadpool(_end_session, request, server, req.payload.data)
+
+
+def _end_session(request: Request, server: oidc.Server, data: dict[str, str]) -> Response:
+    svc = server.svc
+    hint: dict[str, Any] | None = None
+    if data.get("id_token_hint"):
+        # An expired ID token is still a fine hint (§2): check the signature, not `exp`.
+        hint = jwt.verify(data["id_token_hint"], keys.published_keys(svc, "oidc"),
+                          now=0)  # fmt: skip
+        if hint is None or hint.get("iss") != server.issuer:
+            return _error_page(400, "Sign-out request refused", "the id_token_hint is invalid")
+    client_id = data.get("client_id") or (str(hint["aud"]) if hint else None)
+    if hint and data.get("client_id") and data["client_id"] != hint.get("aud"):
+        return _error_page(400, "Sign-out request refused", "client_id and hint disagree")
+    target = data.get("post_logout_redirect_uri")
+    client = clients.get(svc, client_id) if client_id else None
+    if target:
+        allowed = client.config.get("post_logout_redirect_uris", []) if client else []
+        if client is None or client.protocol != "oidc" or target not in allowed:
+            return _error_page(
+                400, "Sign-out request refused", "post_logout_redirect_uri is not registered"
+            )
+    session = sso.current_session(request)
+    if session is not None and (hint is None or hint.get("sid") != session.sid):
+        # Without a hint naming this very session, a link could sign people out behind
+        # their back: ask (the sign-out page's form carries a CSRF token).
+        return RedirectResponse("/signout", status_code=303)
+    if session is not None:
+        sign_out(request)  # audits, then on_signout: tokens revoked, back-channel queued
+    elif hint is not None and hint.get("sid"):
+        ended = sessions.end(svc, str(hint["sid"]))  # this browser had lost its cookie
+        if ended is not None:
+            logout.session_ended(svc, server.issuer, ended)
+    if target:
+        state = data.get("state")
+        sep = "&" if urlsplit(target).query else "?"
+        response: Response = RedirectResponse(
+            target + (sep + urlencode({"state": state}) if state else ""), status_code=302
+        )
+    else:
+        response = RedirectResponse("/signin?signed_out=1", status_code=303)
+    sso.clear_session_cookie(response)
+    return response

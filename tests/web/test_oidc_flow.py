@@ -1,0 +1,298 @@
+"""The OIDC provider through its HTTP routes, as a relying party would use it by hand:
+the code flow with PKCE, tokens, userinfo, refresh rotation, logout, and every refusal.
+(openid-client, an independent RP, runs the same flows in tests/protocols/oidc.)"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from fastapi.testclient import TestClient
+
+from schulhof.access.actors import OPERATOR
+from schulhof.services import audit, keys, persons
+from schulhof.services.runtime import Services
+from schulhof.store import jobs as job_store
+from schulhof.store.database import read_connection
+from schulhof.web.app import create_app
+from tests.conftest import FixedClock
+from tests.web.oidc_support import (
+    AFTER_LOGOUT,
+    BASE,
+    MINH_PASSWORD,
+    REDIRECT,
+    Bench,
+    authorize,
+    build_bench,
+    code_for,
+    exchange,
+    pkce,
+    redirect_params,
+    refresh,
+    sign_in,
+    userinfo,
+    verified,
+)
+from tests.web.signin.people import PETRA_INITIAL
+
+
+@pytest.fixture
+def bench(svc: Services) -> Bench:
+    keys.forget_cache()
+    return build_bench(svc)
+
+
+@pytest.fixture
+def browser(svc: Services, bench: Bench) -> Iterator[TestClient]:
+    with TestClient(create_app(svc, worker=False), base_url=BASE, follow_redirects=False) as c:
+        yield c
+
+
+def _tokens(browser: TestClient, bench: Bench) -> dict[str, str]:
+    verifier, challenge = pkce()
+    code = code_for(browser, bench.client_id, challenge)
+    answer = exchange(browser, code, verifier, client_id=bench.client_id, secret=bench.secret)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["cache-control"] == "no-store"
+    tokens: dict[str, str] = answer.json()
+    return tokens
+
+
+def test_discovery_names_our_endpoints_and_keys(browser: TestClient) -> None:
+    doc = browser.get("/.well-known/openid-configuration").json()
+    assert doc["issuer"] == BASE
+    assert doc["authorization_endpoint"] == f"{BASE}/oidc/authorize"
+    assert doc["code_challenge_methods_supported"] == ["S256"]
+    assert doc["backchannel_logout_session_supported"] is True
+    jwks = browser.get("/oidc/jwks").json()["keys"]
+    assert [k["alg"] for k in jwks] == ["RS256"]
+    assert "d" not in jwks[0]
+
+
+def test_code_flow_with_pkce_gives_verified_tokens_and_userinfo(
+    browser: TestClient, bench: Bench
+) -> None:
+    first = authorize(browser, bench.client_id, challenge=pkce()[1])
+    assert first.status_code == 303  # no session: to the sign-in page and back
+    assert first.headers["location"].startswith("/signin?next=%2Foidc%2Fauthorize%3F")
+    assert sign_in(browser, bench.people.lina).status_code == 303
+    tokens = _tokens(browser, bench)
+    header, claims = verified(browser, tokens["id_token"])
+    assert header["kid"] == keys.signing_key(browser.app.state.services, "oidc").kid  # type: ignore[attr-defined]
+    assert claims["iss"] == BASE
+    assert claims["aud"] == bench.client_id
+    assert claims["nonce"] == "n-1"
+    assert claims["sub"] == bench.people.lina_id
+    assert {"sid", "auth_time", "at_hash", "exp", "iat"} <= set(claims)
+    assert claims["preferred_username"] == bench.people.lina
+    assert claims["schools"] == ["91007"]
+    assert claims["roles"] == ["student"]
+    info = userinfo(browser, tokens["access_token"])
+    assert info.status_code == 200
+    assert info.json()["sub"] == claims["sub"]
+    assert info.json()["given_name"] == "Lina"
+    assert browser.get("/oidc/userinfo").status_code == 401
+    forged = tokens["access_token"][:-4] + "AAAA"
+    assert userinfo(browser, forged).status_code == 401
+
+
+def test_claims_follow_scope_and_registration(browser: TestClient, bench: Bench) -> None:
+    sign_in(browser, bench.people.lina)
+    verifier, challenge = pkce()
+    answer = authorize(browser, bench.client_id, challenge=challenge, scope="openid email")
+    code = redirect_params(answer)["code"]
+    tokens = exchange(
+        browser, code, verifier, client_id=bench.client_id, secret=bench.secret
+    ).json()
+    _, claims = verified(browser, tokens["id_token"])
+    assert "preferred_username" not in claims
+    assert "roles" not in claims
+    # The public client was registered with no claims and a pairwise subject.
+    verifier, challenge = pkce()
+    code = code_for(browser, bench.public_id, challenge)
+    public = exchange(browser, code, verifier, client_id=bench.public_id).json()
+    _, pclaims = verified(browser, public["id_token"])
+    assert pclaims["sub"] != bench.people.lina_id
+    assert "preferred_username" not in pclaims
+    assert "email" not in pclaims
+
+
+def test_client_secret_post_works_and_a_wrong_secret_does_not(
+    browser: TestClient, bench: Bench
+) -> None:
+    sign_in(browser, bench.people.lina)
+    verifier, challenge = pkce()
+    code = code_for(browser, bench.client_id, challenge)
+    wrong = exchange(browser, code, verifier, client_id=bench.client_id, secret="nope")
+    assert wrong.status_code == 401
+    assert wrong.json()["error"] == "invalid_client"
+    code = code_for(browser, bench.client_id, challenge)
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
+            "code_verifier": verifier, "client_id": bench.client_id,
+            "client_secret": bench.secret}  # fmt: skip
+    assert browser.post("/oidc/token", data=form).status_code == 200
+    # A confidential client may not pretend to be public.
+    code = code_for(browser, bench.client_id, challenge)
+    assert exchange(browser, code, verifier, client_id=bench.client_id).status_code in (400, 401)
+
+
+def test_refresh_rotates_and_reuse_revokes_the_family(
+    svc: Services, browser: TestClient, bench: Bench
+) -> None:
+    sign_in(browser, bench.people.lina)
+    first = _tokens(browser, bench)["refresh_token"]
+    second_answer = refresh(browser, first, bench.client_id, bench.secret)
+    assert second_answer.status_code == 200
+    second = second_answer.json()["refresh_token"]
+    assert second != first
+    reused = refresh(browser, first, bench.client_id, bench.secret)
+    assert reused.status_code == 400
+    assert reused.json()["error"] == "invalid_grant"
+    # The whole family is revoked: the newest token too, and its access token's userinfo.
+    assert refresh(browser, second, bench.client_id, bench.secret).status_code == 400
+    access = second_answer.json()["access_token"]
+    assert userinfo(browser, access).status_code == 401
+    page = audit.list_audit(svc, OPERATOR, action="oidc.refresh_reuse")
+    assert [e.target_id for e in page.items] == [bench.people.lina_id]
+
+
+def test_a_reused_code_is_refused_and_revokes_what_it_gave(
+    browser: TestClient, bench: Bench
+) -> None:
+    sign_in(browser, bench.people.lina)
+    verifier, challenge = pkce()
+    code = code_for(browser, bench.client_id, challenge)
+    tokens = exchange(
+        browser, code, verifier, client_id=bench.client_id, secret=bench.secret
+    ).json()
+    again = exchange(browser, code, verifier, client_id=bench.client_id, secret=bench.secret)
+    assert again.status_code == 400
+    assert again.json()["error"] == "invalid_grant"
+    answer = refresh(browser, tokens["refresh_token"], bench.client_id, bench.secret)
+    assert answer.json()["error"] == "invalid_grant"
+
+
+def test_an_expired_code_is_refused(browser: TestClient, bench: Bench, clock: FixedClock) -> None:
+    sign_in(browser, bench.people.lina)
+    verifier, challenge = pkce()
+    code = code_for(browser, bench.client_id, challenge)
+    clock.advance(seconds=61)
+    answer = exchange(browser, code, verifier, client_id=bench.client_id, secret=bench.secret)
+    assert answer.json()["error"] == "invalid_grant"
+
+
+def test_a_wrong_pkce_verifier_is_refused(browser: TestClient, bench: Bench) -> None:
+    sign_in(browser, bench.people.lina)
+    _, challenge = pkce()
+    code = code_for(browser, bench.public_id, challenge)
+    other, _ = pkce()
+    answer = exchange(browser, code, other, client_id=bench.public_id)
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "invalid_grant"
+
+
+def test_a_public_client_must_use_s256(browser: TestClient, bench: Bench) -> None:
+    sign_in(browser, bench.people.lina)
+    assert redirect_params(authorize(browser, bench.public_id, challenge=None))["error"] == (
+        "invalid_request"
+    )
+    plain = authorize(browser, bench.public_id, challenge=None, code_challenge="x" * 43,
+                      code_challenge_method="plain")  # fmt: skip
+    assert redirect_params(plain)["error"] == "invalid_request"
+
+
+def test_a_wrong_redirect_uri_gets_an_error_page_not_a_redirect(
+    browser: TestClient, bench: Bench
+) -> None:
+    sign_in(browser, bench.people.lina)
+    for uri in ("http://127.0.0.1:9999/cb/../evil", "https://evil.example/cb", REDIRECT + "x"):
+        answer = authorize(browser, bench.client_id, challenge=pkce()[1], redirect_uri=uri)
+        assert answer.status_code == 400
+        assert "location" not in answer.headers
+    unknown = authorize(browser, "no-such-client", challenge=pkce()[1])
+    assert unknown.status_code == 400
+    assert "location" not in unknown.headers
+    # At the token endpoint the redirect URI must be the one the code was issued for.
+    verifier, challenge = pkce()
+    code = code_for(browser, bench.client_id, challenge)
+    answer = exchange(browser, code, verifier, client_id=bench.client_id, secret=bench.secret,
+                      redirect_uri=REDIRECT + "/other")  # fmt: skip
+    assert answer.json()["error"] == "invalid_grant"
+
+
+def test_a_person_of_a_school_the_client_may_not_see_is_refused(
+    browser: TestClient, bench: Bench
+) -> None:
+    sign_in(browser, bench.minh, MINH_PASSWORD)
+    refused = redirect_params(authorize(browser, bench.client_id, challenge=pkce()[1]))
+    assert (refused["error"], refused["state"]) == ("access_denied", "st-1")
+    assert "code" not in refused
+
+
+def test_a_disabled_person_gets_no_code_and_no_refresh(
+    svc: Services, browser: TestClient, bench: Bench
+) -> None:
+    sign_in(browser, bench.people.lina)
+    tokens = _tokens(browser, bench)
+    persons.disable_person(svc, OPERATOR, bench.people.lina)
+    answer = authorize(browser, bench.client_id, challenge=pkce()[1])
+    assert "code=" not in answer.headers.get("location", "")
+    assert refresh(browser, tokens["refresh_token"], bench.client_id, bench.secret).is_error
+    access = tokens["access_token"]
+    assert userinfo(browser, access).status_code == 401
+
+
+def test_a_person_who_must_change_the_initial_password_gets_no_code(
+    browser: TestClient, bench: Bench
+) -> None:
+    sign_in(browser, bench.people.petra, PETRA_INITIAL)
+    answer = authorize(browser, bench.client_id, challenge=pkce()[1])
+    assert answer.status_code == 303
+    follow = browser.get(answer.headers["location"])
+    assert follow.status_code == 303
+    assert follow.headers["location"].startswith("/password/change?next=%2Foidc%2Fauthorize")
+
+
+def test_an_expired_session_signs_in_again(
+    browser: TestClient, bench: Bench, clock: FixedClock
+) -> None:
+    sign_in(browser, bench.people.lina)
+    clock.advance(hours=9)
+    answer = authorize(browser, bench.client_id, challenge=pkce()[1])
+    assert answer.status_code == 303
+    assert answer.headers["location"].startswith("/signin?")
+    none = authorize(browser, bench.client_id, challenge=pkce()[1], prompt="none")
+    assert redirect_params(none)["error"] == "login_required"
+
+
+def test_rp_initiated_logout_ends_the_session_and_queues_backchannel_logout(
+    svc: Services, browser: TestClient, bench: Bench
+) -> None:
+    sign_in(browser, bench.people.lina)
+    tokens = _tokens(browser, bench)
+    bad = browser.get("/oidc/logout", params={"id_token_hint": tokens["id_token"],
+                      "post_logout_redirect_uri": "https://evil.example/"})  # fmt: skip
+    assert bad.status_code == 400
+    assert "location" not in bad.headers
+    answer = browser.get("/oidc/logout", params={"id_token_hint": tokens["id_token"],
+                         "post_logout_redirect_uri": AFTER_LOGOUT, "state": "bye-1"})  # fmt: skip
+    assert answer.status_code == 302
+    target = urlsplit(answer.headers["location"])
+    assert f"{target.scheme}://{target.netloc}{target.path}" == AFTER_LOGOUT
+    assert parse_qs(target.query) == {"state": ["bye-1"]}
+    # Signed out: the next authorization needs a sign-in; the refresh token is revoked.
+    assert authorize(browser, bench.client_id, challenge=pkce()[1]).status_code == 303
+    assert refresh(browser, tokens["refresh_token"], bench.client_id, bench.secret).is_error
+    with read_connection(svc.engine) as conn:
+        queued = [j for j in job_store.list_page(conn) if j.kind == "oidc.backchannel_logout"]
+    assert len(queued) == 1
+    assert queued[0].params["client_id"] == bench.client_id
+
+
+def test_logout_without_a_hint_asks_first(browser: TestClient, bench: Bench) -> None:
+    sign_in(browser, bench.people.lina)
+    answer = browser.get("/oidc/logout")
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/signout"
+    assert authorize(browser, bench.client_id, challenge=pkce()[1]).status_code == 302
