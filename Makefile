@@ -8,8 +8,9 @@ STAMP  := $(VENV)/.installed
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml scripts/install-system-deps
+$(STAMP): pyproject.toml scripts/install-system-deps scripts/install-node-deps
 	scripts/install-system-deps
+	scripts/install-node-deps
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev]"
@@ -28,6 +29,7 @@ typecheck: setup
 
 unit: setup
 	scripts/ensure-services
+	scripts/install-node-deps
 	$(BIN)/pytest -n 2 --dist loadfile
 
 test: lint typecheck unit

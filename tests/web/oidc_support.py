@@ -50,10 +50,12 @@ def register(
     schools_: tuple[str, ...] = (),
     pairwise: bool = False,
     backchannel: str | None = None,
+    redirect: str = REDIRECT,
+    after_logout: str = AFTER_LOGOUT,
 ) -> tuple[str, str | None]:
     config = client_config(
-        redirect_uris=[REDIRECT],
-        post_logout_redirect_uris=[AFTER_LOGOUT],
+        redirect_uris=[redirect],
+        post_logout_redirect_uris=[after_logout],
         backchannel_logout_uri=backchannel,
         public=public,
         pairwise=pairwise,
@@ -65,20 +67,25 @@ def register(
     return made.id, secret
 
 
+def add_minh(svc: Services) -> tuple[str, str]:
+    """A teacher at 91000 (username, id): a school the main client may not see."""
+    schools.add_school(svc, OPERATOR, "91000", "Grundschule am Hafen", SchoolType.GS)
+    draft = PersonDraft("Minh", "Nguyen", contexts=(Context("91000", Role.TEACHER),))
+    minh = persons.add_person(svc, OPERATOR, draft)
+    passwords.set_password(svc, OPERATOR, minh.username, MINH_PASSWORD, temporary=False)
+    return minh.username, minh.id
+
+
 def build_bench(svc: Services) -> Bench:
     people = build(svc)
-    schools.add_school(svc, OPERATOR, "91000", "Grundschule am Hafen", SchoolType.GS)
-    minh = persons.add_person(
-        svc, OPERATOR, PersonDraft("Minh", "Nguyen", contexts=(Context("91000", Role.TEACHER),))
-    )
-    passwords.set_password(svc, OPERATOR, minh.username, MINH_PASSWORD, temporary=False)
+    minh, minh_id = add_minh(svc)
     client_id, secret = register(
         svc, "Lernplattform", claims="profile,email,roles,schools,groups",
         schools_=("91007",), backchannel=BACKCHANNEL,
     )  # fmt: skip
     public_id, _ = register(svc, "Stundenplan-App", public=True, pairwise=True)
     assert secret is not None
-    return Bench(people, minh.username, minh.id, client_id, secret, public_id)
+    return Bench(people, minh, minh_id, client_id, secret, public_id)
 
 
 def sign_in(browser: TestClient, username: str, password: str = LINA_PASSWORD) -> httpx.Response:

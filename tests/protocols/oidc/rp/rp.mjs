@@ -1,0 +1,178 @@
+// An independent relying party for Schulhof's OIDC provider: openid-client (v6, strict),
+// which is not built on authlib. It drives the sign-in form like a browser would (fetch,
+// a cookie jar, the CSRF token taken from the page) and runs the flows the test names.
+//
+// Usage: node rp.mjs '<json>'  with issuer, client_id, client_secret (or null: public),
+// auth ("basic" | "post" | "none"), redirect_uri, post_logout_redirect_uri, username,
+// password, mode ("full" | "signin"). Prints one JSON object of what happened; exits
+// non-zero only on an unexpected failure (a check of openid-client that did not pass).
+
+import * as oidc from 'openid-client'
+
+const cfg = JSON.parse(process.argv[2])
+const out = {}
+const jar = new Map()
+
+function remember (res) {
+  for (const line of res.headers.getSetCookie()) {
+    const [pair] = line.split(';')
+    const at = pair.indexOf('=')
+    const name = pair.slice(0, at).trim()
+    const value = pair.slice(at + 1).trim()
+    if (value === '' || /max-age=0/i.test(line) || /expires=Thu, 01 Jan 1970/i.test(line)) jar.delete(name)
+    else jar.set(name, value)
+  }
+}
+
+function cookieHeader () {
+  return [...jar].map(([k, v]) => `${k}=${v}`).join('; ')
+}
+
+async function browse (url, init = {}) {
+  const res = await fetch(url, {
+    ...init,
+    redirect: 'manual',
+    headers: { ...(init.headers || {}), cookie: cookieHeader() }
+  })
+  remember(res)
+  return res
+}
+
+// From an authorization URL to the callback (or wherever the browser stops).
+async function authorize (authUrl) {
+  let url = authUrl.href
+  for (let hop = 0; hop < 12; hop++) {
+    const res = await browse(url)
+    if (res.status >= 300 && res.status < 400) {
+      const next = new URL(res.headers.get('location'), url)
+      if (next.href.startsWith(cfg.redirect_uri)) return { callback: next.href }
+      url = next.href
+      continue
+    }
+    const page = await res.text()
+    const csrf = page.match(/name="csrf" value="([0-9a-f]{64})"/)
+    if (res.status === 200 && new URL(url).pathname === '/signin' && csrf && !out.signed_in) {
+      out.signed_in = true
+      const form = new URLSearchParams({
+        username: cfg.username,
+        password: cfg.password,
+        csrf: csrf[1],
+        next: new URL(url).searchParams.get('next') || ''
+      })
+      const post = await browse(new URL('/signin', url), {
+        method: 'POST',
+        body: form,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' }
+      })
+      if (post.status !== 303) return { stopped_at: new URL(url).pathname, status: post.status }
+      url = new URL(post.headers.get('location'), url).href
+      continue
+    }
+    return { stopped_at: new URL(url).pathname, status: res.status }
+  }
+  return { stopped_at: url, status: 'too many redirects' }
+}
+
+async function fresh (config, extra = {}) {
+  const verifier = oidc.randomPKCECodeVerifier()
+  const params = {
+    redirect_uri: cfg.redirect_uri,
+    scope: cfg.scope || 'openid profile email roles schools groups',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state: oidc.randomState(),
+    nonce: oidc.randomNonce(),
+    ...extra
+  }
+  const url = oidc.buildAuthorizationUrl(config, params)
+  return { verifier, params, url, result: await authorize(url) }
+}
+
+function grant (config, started, verifier = started.verifier) {
+  return oidc.authorizationCodeGrant(config, new URL(started.result.callback), {
+    pkceCodeVerifier: verifier,
+    expectedState: started.params.state,
+    expectedNonce: started.params.nonce,
+    idTokenExpected: true
+  })
+}
+
+async function refusal (promise) {
+  try {
+    await promise
+    return 'accepted'
+  } catch (err) {
+    return err.error || err.code || String(err)
+  }
+}
+
+const auth = {
+  basic: () => oidc.ClientSecretBasic(cfg.client_secret),
+  post: () => oidc.ClientSecretPost(cfg.client_secret),
+  none: () => oidc.None()
+}[cfg.auth]()
+
+const config = await oidc.discovery(
+  new URL(cfg.issuer), cfg.client_id, cfg.client_secret ? { client_secret: cfg.client_secret } : {},
+  auth, { execute: [oidc.allowInsecureRequests] }
+)
+out.issuer = config.serverMetadata().issuer
+
+// A redirect URI that is not registered: an error page, no redirect anywhere.
+const wrong = oidc.buildAuthorizationUrl(config, {
+  redirect_uri: cfg.redirect_uri + '/elsewhere', scope: 'openid', code_challenge: 'x'.repeat(43),
+  code_challenge_method: 'S256', state: 's'
+})
+const wrongAnswer = await browse(wrong)
+out.wrong_redirect = { status: wrongAnswer.status, location: wrongAnswer.headers.get('location') }
+
+// Sign in and get a code.
+const first = await fresh(config)
+out.first = first.result
+if (!first.result.callback) {
+  console.log(JSON.stringify(out))
+  process.exit(0)
+}
+const callback = new URL(first.result.callback)
+if (callback.searchParams.get('error')) {
+  out.error = await refusal(grant(config, first))
+  console.log(JSON.stringify(out))
+  process.exit(0)
+}
+const tokens = await grant(config, first)
+out.id_token = tokens.id_token
+out.claims = tokens.claims()
+out.userinfo = await oidc.fetchUserInfo(config, tokens.access_token, out.claims.sub)
+
+if (cfg.mode === 'full') {
+  // Refresh: rotated; the old one presented again revokes the family.
+  const second = await oidc.refreshTokenGrant(config, tokens.refresh_token)
+  out.rotated = second.refresh_token !== tokens.refresh_token
+  out.reused_refresh = await refusal(oidc.refreshTokenGrant(config, tokens.refresh_token))
+  out.family_after_reuse = await refusal(oidc.refreshTokenGrant(config, second.refresh_token))
+
+  // A code is good once.
+  const again = await fresh(config)
+  await grant(config, again)
+  out.reused_code = await refusal(grant(config, again))
+
+  // A wrong PKCE verifier.
+  const pkce = await fresh(config)
+  out.wrong_verifier = await refusal(grant(config, pkce, oidc.randomPKCECodeVerifier()))
+
+  // RP-initiated logout back to a registered address, with our state.
+  const keep = await fresh(config)
+  const kept = await grant(config, keep)
+  out.logout_sid = kept.claims().sid
+  const bye = oidc.buildEndSessionUrl(config, {
+    id_token_hint: kept.id_token,
+    post_logout_redirect_uri: cfg.post_logout_redirect_uri,
+    state: 'bye-state'
+  })
+  const answer = await browse(bye)
+  out.logout = { status: answer.status, location: answer.headers.get('location') }
+  out.refresh_after_logout = await refusal(oidc.refreshTokenGrant(config, kept.refresh_token))
+  const later = await browse(oidc.buildAuthorizationUrl(config, keep.params))
+  out.after_logout = { status: later.status, location: later.headers.get('location') }
+}
+console.log(JSON.stringify(out))

@@ -1,0 +1,228 @@
+"""Schulhof's OIDC provider against an independent relying party: openid-client (npm, v6,
+strict; not built on authlib), run by node against a real uvicorn server on a free port.
+A small HTTP listener in the test receives the back-channel logout tokens.
+
+openid-client comes from tests/protocols/oidc/rp (scripts/install-node-deps)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+import uvicorn
+from joserfc import jwt
+from joserfc.jwk import KeySet
+
+from schulhof.services import keys
+from schulhof.services.runtime import Services, utcnow
+from schulhof.web.app import create_app
+from tests.web.oidc_support import MINH_PASSWORD, add_minh, register
+from tests.web.signin.people import LINA_PASSWORD, PETRA_INITIAL, People, build
+
+RP = Path(__file__).parent / "rp"
+# Skipped on a developer's machine without node; never in CI, where it must run.
+pytestmark = pytest.mark.skipif(
+    (shutil.which("node") is None or not (RP / "node_modules" / "openid-client").is_dir())
+    and not os.environ.get("CI"),
+    reason="node and openid-client (scripts/install-node-deps) are needed",
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class Listener:
+    """The RP's back-channel logout endpoint: answers 500 to the first `fail_first`
+    deliveries, then 200; keeps every logout token it was sent."""
+
+    port: int
+    fail_first: int = 1
+    received: list[tuple[float, str]] = field(default_factory=list)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@pytest.fixture
+def listener() -> Iterator[Listener]:
+    state = Listener(_free_port())
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("content-length", "0"))
+            form = parse_qs(self.rfile.read(length).decode())
+            state.received.append((time.monotonic(), form.get("logout_token", [""])[0]))
+            failing = len(state.received) <= state.fail_first
+            self.send_response(500 if failing else 200)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", state.port), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+@dataclass(frozen=True)
+class Provider:
+    issuer: str
+    people: People
+    minh: str
+    confidential: tuple[str, str]
+    public: str
+
+
+@pytest.fixture
+def provider(svc: Services, listener: Listener) -> Iterator[Provider]:
+    svc.clock = utcnow  # openid-client checks iat/exp against the real time
+    keys.forget_cache()
+    people = build(svc)
+    minh, _ = add_minh(svc)
+    redirect = f"{listener.base}/cb"
+    client_id, secret = register(
+        svc, "Lernplattform", claims="profile,email,roles,schools,groups", schools_=("91007",),
+        backchannel=f"{listener.base}/backchannel", redirect=redirect,
+        after_logout=f"{listener.base}/bye",
+    )  # fmt: skip
+    public_id, _ = register(
+        svc, "Stundenplan-App", public=True, pairwise=True, redirect=redirect,
+        after_logout=f"{listener.base}/bye",
+    )  # fmt: skip
+    assert secret is not None
+    port = _free_port()
+    issuer = f"http://127.0.0.1:{port}"
+    app = create_app(svc, worker=True, public_url=issuer)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield Provider(issuer, people, minh, (client_id, secret), public_id)
+    server.should_exit = True
+    thread.join(15)
+
+
+def run_rp(provider: Provider, listener: Listener, **cfg: Any) -> dict[str, Any]:
+    settings = {
+        "issuer": provider.issuer,
+        "redirect_uri": f"{listener.base}/cb",
+        "post_logout_redirect_uri": f"{listener.base}/bye",
+        "mode": "signin",
+        **cfg,
+    }
+    done = subprocess.run(
+        ["node", str(RP / "rp.mjs"), json.dumps(settings)],
+        capture_output=True, text=True, timeout=120, cwd=RP, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def _jwks(provider: Provider) -> KeySet:
+    return KeySet.import_key_set(httpx.get(f"{provider.issuer}/oidc/jwks").json())
+
+
+@pytest.mark.parametrize("auth", ["basic", "post", "none"])
+def test_openid_client_runs_every_flow(provider: Provider, listener: Listener, auth: str) -> None:
+    if auth == "none":
+        client_id, secret = provider.public, None
+    else:
+        client_id, secret = provider.confidential
+    out = run_rp(
+        provider, listener, client_id=client_id, client_secret=secret, auth=auth, mode="full",
+        username=provider.people.lina, password=LINA_PASSWORD,
+    )  # fmt: skip
+    assert out["issuer"] == provider.issuer
+    assert out["wrong_redirect"] == {"status": 400, "location": None}
+    claims, info = out["claims"], out["userinfo"]
+    assert claims["aud"] == client_id
+    assert info["sub"] == claims["sub"]
+    if auth == "none":  # registered with no claims and a pairwise subject
+        assert claims["sub"] != provider.people.lina_id
+        assert set(info) == {"sub"}
+    else:
+        assert claims["sub"] == provider.people.lina_id
+        assert info["preferred_username"] == provider.people.lina
+        assert info["schools"] == ["91007"]
+    assert out["rotated"] is True
+    assert out["reused_refresh"] == "invalid_grant"
+    assert out["family_after_reuse"] == "invalid_grant"
+    assert out["reused_code"] == "invalid_grant"
+    assert out["wrong_verifier"] == "invalid_grant"
+    logout = urlsplit(out["logout"]["location"])
+    assert out["logout"]["status"] == 302
+    assert f"{logout.scheme}://{logout.netloc}{logout.path}" == f"{listener.base}/bye"
+    assert parse_qs(logout.query) == {"state": ["bye-state"]}
+    assert out["refresh_after_logout"] == "invalid_grant"
+    assert out["after_logout"]["status"] == 303
+    assert out["after_logout"]["location"].startswith("/signin?next=")
+    if auth != "basic":
+        return
+    # Back-channel logout: the first delivery is answered 500, the retry succeeds.
+    deadline = time.monotonic() + 20
+    while len(listener.received) < 2:
+        assert time.monotonic() < deadline, listener.received
+        time.sleep(0.2)
+    (t1, first), (t2, second) = listener.received[:2]
+    assert t2 - t1 >= 1.5  # the retry waited out its pause
+    for token in (first, second):
+        decoded = jwt.decode(token, _jwks(provider), algorithms=["RS256"])
+        assert decoded.header["typ"] == "logout+jwt"
+        got = decoded.claims
+        assert got["iss"] == provider.issuer
+        assert got["aud"] == client_id
+        assert got["sid"] == out["logout_sid"]
+        assert got["sub"] == provider.people.lina_id
+        assert "http://schemas.openid.net/event/backchannel-logout" in got["events"]
+        assert "nonce" not in got
+
+
+@pytest.mark.parametrize("who", ["other_school", "disabled", "must_change"])
+def test_openid_client_gets_no_tokens_for_people_it_may_not_have(
+    provider: Provider, listener: Listener, who: str
+) -> None:
+    username, password = {
+        "other_school": (provider.minh, MINH_PASSWORD),
+        "disabled": (provider.people.otto, LINA_PASSWORD),
+        "must_change": (provider.people.petra, PETRA_INITIAL),
+    }[who]
+    client_id, secret = provider.confidential
+    out = run_rp(
+        provider, listener, client_id=client_id, client_secret=secret, auth="basic",
+        username=username, password=password,
+    )  # fmt: skip
+    assert "claims" not in out
+    if who == "other_school":
+        assert out["error"] == "access_denied"
+    elif who == "disabled":
+        assert out["first"] == {"stopped_at": "/signin", "status": 401}
+    else:
+        assert out["first"]["stopped_at"] == "/password/change"
