@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 
 import httpx
+from fastapi.testclient import TestClient
 
 from schulhof.access.actors import OPERATOR
 from schulhof.domain.model import Context, PersonDraft, Role, SchoolType
@@ -50,3 +51,21 @@ def csrf_token(page: httpx.Response) -> str:
     found = CSRF_FIELD.search(page.text)
     assert found, page.text
     return found.group(1)
+
+
+def sign_in(
+    client: TestClient, username: str, password: str, next_url: str | None = None
+) -> httpx.Response:
+    token = any_token(client)
+    data = {"username": username, "password": password, "csrf": token}
+    if next_url is not None:
+        data["next"] = next_url
+    answer: httpx.Response = client.post("/signin", data=data)
+    return answer
+
+
+def any_token(client: TestClient) -> str:
+    """Every form of a browser carries the same token (it is bound to the browser's
+    cookie): the sign-in form's when signed out, else the sign-out form's."""
+    page = client.get("/signin")
+    return csrf_token(page if page.status_code == 200 else client.get("/signout"))

@@ -3,7 +3,6 @@ failure message, throttling, CSRF, no open redirect, expiry, the headers of ever
 
 from __future__ import annotations
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -11,27 +10,15 @@ from schulhof.services import sessions
 from schulhof.services.runtime import Services
 from schulhof.web.sso import COOKIE
 from tests.conftest import FixedClock
-from tests.web.signin.people import LINA_PASSWORD, PETRA_INITIAL, People, csrf_token
+from tests.web.signin.people import (
+    LINA_PASSWORD,
+    PETRA_INITIAL,
+    People,
+    csrf_token,
+    sign_in,
+)
 
 FAILED_DE = "Benutzername oder Passwort ist falsch."
-
-
-def sign_in(
-    client: TestClient, username: str, password: str, next_url: str | None = None
-) -> httpx.Response:
-    token = any_token(client)
-    data = {"username": username, "password": password, "csrf": token}
-    if next_url is not None:
-        data["next"] = next_url
-    answer: httpx.Response = client.post("/signin", data=data)
-    return answer
-
-
-def any_token(client: TestClient) -> str:
-    """Every form of a browser carries the same token (it is bound to the browser's
-    cookie): the sign-in form's when signed out, else the sign-out form's."""
-    page = client.get("/signin")
-    return csrf_token(page if page.status_code == 200 else client.get("/signout"))
 
 
 def test_the_form_is_german_and_labelled(client: TestClient) -> None:

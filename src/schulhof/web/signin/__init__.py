@@ -9,6 +9,13 @@ elsewhere (no external assets, no script).
 
 from __future__ import annotations
 
-from schulhof.web.signin.routes import router, sign_out
+from fastapi import APIRouter
+
+from schulhof.web.signin import password, routes
+from schulhof.web.signin.routes import sign_out
+
+router = APIRouter(include_in_schema=False)
+router.include_router(routes.router)
+router.include_router(password.router)
 
 __all__ = ["router", "sign_out"]
