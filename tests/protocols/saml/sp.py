@@ -105,25 +105,30 @@ class ServiceProvider:
         request = {
             "https": "on",
             "http_host": self.host,
-            "server_port": "443",
             "script_name": path,
             "get_data": get or {},
             "post_data": post or {},
         }
         return OneLogin_Saml2_Auth(request, self.settings)
 
-    def login_url(self, relay_state: str = "/kurs/7") -> tuple[str, str]:
+    def login_url(
+        self, relay_state: str = "/kurs/7", *, is_passive: bool = False
+    ) -> tuple[str, str]:
         """SP-initiated sign-in, HTTP-Redirect binding: (URL at the IdP, request id)."""
         auth = self._auth()
-        url = auth.login(return_to=relay_state)
-        return url, auth.get_last_request_id()
+        url = auth.login(return_to=relay_state, is_passive=is_passive)
+        return str(url), str(auth.get_last_request_id())
 
     def login_post(self, relay_state: str = "/kurs/7") -> tuple[dict[str, str], str]:
         """SP-initiated sign-in, HTTP-POST binding: (form fields, request id)."""
-        settings = OneLogin_Saml2_Settings(self.settings)
+        # An SP that posts its requests names the IdP's POST endpoint as Destination.
+        idp = dict(self.settings["idp"])
+        sso = str(idp["singleSignOnService"]["url"]).replace("/sso/redirect", "/sso/post")
+        idp["singleSignOnService"] = {"url": sso, "binding": POST}
+        settings = OneLogin_Saml2_Settings({**self.settings, "idp": idp})
         request = OneLogin_Saml2_Authn_Request(settings)
         encoded = request.get_request(deflate=False)
-        return {"SAMLRequest": encoded, "RelayState": relay_state}, request.get_id()
+        return {"SAMLRequest": encoded, "RelayState": relay_state}, str(request.get_id())
 
     def consume(self, form: dict[str, str], request_id: str) -> Outcome:
         """What the SP's ACS makes of a posted Response."""

@@ -1,0 +1,99 @@
+"""Single logout started by an SP (SAML Profiles §4.4): the SSO session ends, the SP gets a
+LogoutResponse it accepts, and the next sign-in asks for the password again."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+
+from schulhof.services import sessions
+from schulhof.store.tables import sso_sessions
+from tests.protocols.saml.browser import Browser
+from tests.protocols.saml.conftest import Bench
+from tests.protocols.saml.sp import PERSISTENT
+from tests.protocols.saml.support import accepted, sign_in
+from tests.web.signin.people import LINA_PASSWORD
+
+
+def _live_sessions(bench: Bench) -> int:
+    with bench.svc.engine.connect() as conn:
+        return len(
+            conn.execute(
+                sa.select(sso_sessions.c.sid).where(sso_sessions.c.revoked_at.is_(None))
+            ).all()
+        )
+
+
+def test_sp_initiated_logout_round_trip(bench: Bench, browser: Browser) -> None:
+    form, rid = sign_in(browser, bench.platform, bench.people.lina, LINA_PASSWORD)
+    signed_in = accepted(bench.platform, form, rid)
+    assert signed_in.name_id
+    assert signed_in.session_index
+    assert _live_sessions(bench) == 1
+    url = bench.platform.logout_url(signed_in.name_id, signed_in.session_index, PERSISTENT)
+    answer = browser.get(url)
+    assert answer.status_code == 303
+    target = answer.headers["location"]
+    assert target.startswith(bench.platform.sls + "?")
+    assert "SigAlg=http%3A%2F%2Fwww.w3.org%2F2001%2F04%2Fxmldsig-more%23rsa-sha256" in target
+    assert bench.platform.logout_result(target) == []
+    assert _live_sessions(bench) == 0
+    # Signed out everywhere: the next request leads to the sign-in page.
+    url, _ = bench.platform.login_url()
+    assert urlsplit(str(browser.get(url).url)).path == "/signin"
+
+
+def test_logout_works_without_the_cookie_by_session_index(bench: Bench, browser: Browser) -> None:
+    form, rid = sign_in(browser, bench.platform, bench.people.lina, LINA_PASSWORD)
+    signed_in = accepted(bench.platform, form, rid)
+    assert signed_in.name_id
+    assert signed_in.session_index
+    cookieless = Browser(bench.base)
+    try:
+        url = bench.platform.logout_url(signed_in.name_id, signed_in.session_index, PERSISTENT)
+        answer = cookieless.http.get(url)
+        assert answer.status_code == 303
+        assert bench.platform.logout_result(answer.headers["location"]) == []
+    finally:
+        cookieless.close()
+    assert _live_sessions(bench) == 0
+
+
+def test_a_logout_request_for_another_name_id_ends_nothing(bench: Bench, browser: Browser) -> None:
+    form, rid = sign_in(browser, bench.platform, bench.people.lina, LINA_PASSWORD)
+    signed_in = accepted(bench.platform, form, rid)
+    assert signed_in.session_index
+    url = bench.platform.logout_url("somebody-else", signed_in.session_index, PERSISTENT)
+    answer = browser.http.get(url)
+    assert answer.status_code == 303
+    errors = bench.platform.logout_result(answer.headers["location"])
+    assert errors == ["logout_not_success"]
+    assert _live_sessions(bench) == 1
+
+
+def test_the_session_index_of_one_sp_is_worthless_at_another(
+    bench: Bench, browser: Browser
+) -> None:
+    form, rid = sign_in(browser, bench.platform, bench.people.lina, LINA_PASSWORD)
+    at_platform = accepted(bench.platform, form, rid)
+    form, rid = sign_in(browser, bench.library, None, None)
+    at_library = accepted(bench.library, form, rid)
+    assert at_platform.session_index != at_library.session_index
+    assert at_library.name_id
+    assert at_platform.session_index
+    # The library replays the platform's SessionIndex under its own entity id: no match.
+    url = bench.library.logout_url(at_library.name_id, at_platform.session_index, PERSISTENT)
+    answer = Browser(bench.base)
+    try:
+        reply = answer.http.get(url)
+        assert bench.library.logout_result(reply.headers["location"]) == ["logout_not_success"]
+    finally:
+        answer.close()
+    assert _live_sessions(bench) == 1
+    assert sessions.clients_of(bench.svc, _only_sid(bench))
+
+
+def _only_sid(bench: Bench) -> str:
+    with bench.svc.engine.connect() as conn:
+        return str(conn.execute(sa.select(sso_sessions.c.sid)).scalar_one())
