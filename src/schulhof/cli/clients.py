@@ -1,18 +1,22 @@
-"""`schulhof clients add ldap`: read-only service accounts for the LDAP face."""
+"""`schulhof clients`: the accounts of connected services. `add ldap`: read-only LDAP
+service accounts; `add oidc` (and `add saml`): services that sign people in, which
+`list`, `show` and `remove` cover whatever their protocol."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from schulhof.access.actors import OPERATOR
 from schulhof.cli.app import JsonOption, handle_errors, state
-from schulhof.cli.output import print_json
+from schulhof.cli.output import print_json, print_table
 from schulhof.domain.errors import ValidationError
 from schulhof.protocols.ldap.server import DEFAULT_BASE
+from schulhof.protocols.oidc import registration
 from schulhof.protocols.saml import registration as saml_registration
+from schulhof.services import clients as service_clients
 from schulhof.services import ldap_accounts
 
 cli = typer.Typer(help="Accounts of connected services.", no_args_is_help=True)
@@ -56,6 +60,117 @@ def ldap(
     typer.echo(f"bind DN:  {bind_dn}")
     typer.echo(f"password: {made.password}")
     typer.echo("Store the password now: it cannot be shown again.", err=True)
+
+
+@add.command("oidc")
+@handle_errors
+def oidc(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Option(help="The service's name.")],
+    redirect_uri: Annotated[
+        list[str], typer.Option("--redirect-uri", help="Where codes may go (repeatable; exact).")
+    ],
+    post_logout_redirect_uri: Annotated[
+        list[str] | None,
+        typer.Option("--post-logout-redirect-uri", help="Where sign-out may return (repeatable)."),
+    ] = None,
+    backchannel_logout_uri: Annotated[
+        str | None, typer.Option(help="Receives logout tokens when a session ends.")
+    ] = None,
+    public: Annotated[
+        bool, typer.Option("--public", help="No secret (apps, SPAs): PKCE is required.")
+    ] = False,
+    claims: Annotated[
+        str | None,
+        typer.Option(help="Comma list of profile, email, roles, schools, groups (default: none)."),
+    ] = None,
+    schools: Annotated[
+        list[str] | None,
+        typer.Option("--schools", "--school", help="School number (repeatable); default: all."),
+    ] = None,
+    pairwise: Annotated[
+        bool, typer.Option("--pairwise", help="A subject of its own for this service.")
+    ] = False,
+    json: JsonOption = False,
+) -> None:
+    """An OpenID Connect client; prints its client_id and client_secret (once)."""
+    config = registration.client_config(
+        redirect_uris=redirect_uri,
+        post_logout_redirect_uris=post_logout_redirect_uri or (),
+        backchannel_logout_uri=backchannel_logout_uri,
+        public=public,
+        pairwise=pairwise,
+    )
+    made, secret = service_clients.add(
+        state(ctx).services(),
+        OPERATOR,
+        protocol="oidc",
+        name=name,
+        config=config,
+        schools=tuple(schools or ()),
+        release=registration.release_from_claims((claims or "").split(",")),
+        secret=not public,
+    )
+    if json:
+        print_json({"client_id": made.id, "client_secret": secret, **_described(made)})
+        return
+    typer.echo(f"client_id:     {made.id}")
+    if secret:
+        typer.echo(f"client_secret: {secret}")
+        typer.echo("Store the secret now: it cannot be shown again.", err=True)
+
+
+def _described(c: service_clients.ServiceClient) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "protocol": c.protocol,
+        "name": c.name,
+        "schools": list(c.schools),
+        "release": list(c.release),
+        "confidential": c.confidential,
+        "config": c.config,
+    }
+
+
+@cli.command("list")
+@handle_errors
+def list_(ctx: typer.Context, json: JsonOption = False) -> None:
+    """The registered OIDC clients and SAML service providers."""
+    found = service_clients.list_clients(state(ctx).services(), OPERATOR)
+    if json:
+        print_json([_described(c) for c in found])
+        return
+    print_table(
+        "Services",
+        ["id", "protocol", "name", "schools", "release"],
+        [
+            (c.id, c.protocol, c.name, ", ".join(c.schools) or "all", ", ".join(c.release))
+            for c in found
+        ],
+    )
+
+
+@cli.command("show")
+@handle_errors
+def show(ctx: typer.Context, client_id: str, json: JsonOption = False) -> None:
+    """One registration (never its secret)."""
+    found = service_clients.show(state(ctx).services(), OPERATOR, client_id)
+    if json:
+        print_json(_described(found))
+        return
+    for key, value in _described(found).items():
+        typer.echo(f"{key}: {value}")
+
+
+@cli.command("remove")
+@handle_errors
+def remove(ctx: typer.Context, client_id: str, json: JsonOption = False) -> None:
+    """Unregister a service: its secret and its tokens stop working at once."""
+    found = service_clients.remove(state(ctx).services(), OPERATOR, client_id)
+    if json:
+        print_json({"removed": found.id})
+        return
+    typer.echo(f"removed {found.id}")
 
 
 @add.command("saml")
