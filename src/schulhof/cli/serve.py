@@ -14,6 +14,7 @@ import ssl
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import typer
 import uvicorn
@@ -59,6 +60,17 @@ async def _serve(
             await server.close()
 
 
+def check_public_url(value: str) -> str:
+    """`--public-url`: an http(s) URL with a host, no query or fragment; the trailing
+    slash is dropped (it is the OIDC issuer, compared character by character)."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(f"--public-url must be an http(s) URL with a host: {value}")
+    if parts.query or parts.fragment:
+        raise ConfigurationError(f"--public-url takes no query or fragment: {value}")
+    return value.rstrip("/")
+
+
 @handle_errors
 def serve(
     ctx: typer.Context,
@@ -74,14 +86,25 @@ def serve(
     ldap_anonymous: Annotated[
         bool, typer.Option(help="Let anonymous LDAP clients read (default attributes).")
     ] = False,
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Where people reach this server, e.g. https://konto.schulen.example "
+            "(the OIDC issuer; https makes the cookies Secure). Default: the address "
+            "each request came to."
+        ),
+    ] = None,
 ) -> None:
     """Serve the REST API (docs at /api/v1/docs) and, with --ldap-port/--ldaps-port, LDAP."""
     svc = state(ctx).services()
     tls = tls_context(tls_cert, tls_key)
     if ldaps_port is not None and tls is None:
         raise ConfigurationError("--ldaps-port needs --tls-cert and --tls-key")
-    app = create_app(svc)
+    public = check_public_url(public_url) if public_url else None
+    app = create_app(svc, public_url=public)
     typer.echo(f"Schulhof API on http://{host}:{port}/api/v1/docs", err=True)
+    if public:
+        typer.echo(f"Sign-in page at {public}/signin", err=True)
     config = uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False)
     ldap = LdapConfig(base=ldap_base, anonymous=ldap_anonymous, tls=tls)
     with asyncio.Runner(loop_factory=_loop_factory()) as runner:
