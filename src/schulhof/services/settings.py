@@ -32,6 +32,9 @@ class Settings:
     guard_authority_share: float = 0.02
     keep_source_usernames: bool = False
     argon2: Argon2Params = field(default_factory=Argon2Params)
+    # SAML eduPersonPrincipalName / eduPersonScopedAffiliation scope (`[saml] scope`);
+    # None: the host of the public URL.
+    saml_scope: str | None = None
 
     def template_for(self, role: Role | None) -> str:
         if role is None:
@@ -76,6 +79,7 @@ def load_settings(path: Path | None) -> Settings:
             guard_authority_share=float(guard.get("guard_authority_percent", 2)) / 100,
             keep_source_usernames=bool(guard.get("keep_source_usernames", False)),
             argon2=argon2,
+            saml_scope=str(data["saml"]["scope"]) if "scope" in data.get("saml", {}) else None,
         )
     except (TypeError, ValueError) as exc:
         raise ConfigurationError(f"{path}: {exc}") from exc

@@ -74,8 +74,9 @@ def _paths(request: Request) -> Paths:
 
 
 def _scope(request: Request) -> str:
-    """eduPersonPrincipalName's scope: `app.state.saml_scope`, else the public host."""
-    configured: str | None = getattr(request.app.state, "saml_scope", None)
+    """eduPersonPrincipalName's scope: `[saml] scope` in schulhof.toml, else the host of
+    the public URL."""
+    configured = _svc(request).settings.saml_scope
     return configured or urlsplit(sso.public_url(request)).hostname or "localhost"
 
 

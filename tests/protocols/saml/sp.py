@@ -8,14 +8,20 @@ messages between the IdP and it, and hands the SP the request data its ACS would
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import zlib
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 from onelogin.saml2.auth import OneLogin_Saml2_Auth
 from onelogin.saml2.authn_request import OneLogin_Saml2_Authn_Request
 from onelogin.saml2.settings import OneLogin_Saml2_Settings
+from onelogin.saml2.utils import OneLogin_Saml2_Utils
 
 POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
 REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
@@ -45,7 +51,9 @@ class ServiceProvider:
         *,
         name_id_format: str = PERSISTENT,
         requested: tuple[str, ...] = (),
+        signing: tuple[str, str] | None = None,
     ) -> None:
+        """`signing`: (private key PEM, certificate PEM) to sign AuthnRequests with."""
         self.host = host
         self.entity_id = f"https://{host}/saml/metadata"
         self.acs = f"https://{host}/saml/acs"
@@ -58,6 +66,9 @@ class ServiceProvider:
             "singleLogoutService": {"url": self.sls, "binding": REDIRECT},
             "NameIDFormat": name_id_format,
         }
+        self.signing = signing
+        if signing is not None:
+            sp["privateKey"], sp["x509cert"] = signing
         if requested:
             sp["attributeConsumingService"] = {
                 "serviceName": "Test SP",
@@ -89,6 +100,7 @@ class ServiceProvider:
                 "digestAlgorithm": SHA256,
                 "rejectDeprecatedAlgorithm": True,
                 "wantNameId": True,
+                "authnRequestsSigned": signing is not None,
             },
         }  # fmt: skip
 
@@ -128,6 +140,12 @@ class ServiceProvider:
         settings = OneLogin_Saml2_Settings({**self.settings, "idp": idp})
         request = OneLogin_Saml2_Authn_Request(settings)
         encoded = request.get_request(deflate=False)
+        if self.signing is not None:  # an enveloped signature (Bindings §3.5.4)
+            signed = OneLogin_Saml2_Utils.add_sign(
+                request.get_xml(), self.signing[0], self.signing[1],
+                sign_algorithm=RSA_SHA256, digest_algorithm=SHA256,
+            )  # fmt: skip
+            encoded = base64.b64encode(signed).decode()
         return {"SAMLRequest": encoded, "RelayState": relay_state}, str(request.get_id())
 
     def consume(self, form: dict[str, str], request_id: str) -> Outcome:
@@ -164,3 +182,24 @@ class ServiceProvider:
 
 def inflate(value: str) -> str:
     return zlib.decompress(base64.b64decode(value), -15).decode()
+
+
+def key_and_certificate(name: str) -> tuple[str, str]:
+    """A throwaway RSA key and self-signed certificate for an SP."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return pem.decode(), cert.public_bytes(serialization.Encoding.PEM).decode()

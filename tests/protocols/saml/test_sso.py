@@ -3,8 +3,14 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
+import sqlalchemy as sa
+
+from schulhof.services.settings import load_settings
+from schulhof.store.tables import audit_log
 from tests.protocols.saml.browser import Browser
 from tests.protocols.saml.conftest import Bench
 from tests.protocols.saml.sp import PERSISTENT, TRANSIENT
@@ -123,4 +129,40 @@ def test_the_answer_page_posts_itself_with_a_nonce_and_no_external_assets(
     # The only URL outside this server is the form's target.
     assert set(re.findall(r'(?:href|src|action)="(https?://[^"]+)"', page.text)) == {
         bench.platform.acs
+    }
+
+
+def test_the_scope_comes_from_the_settings_file(
+    bench: Bench, browser: Browser, tmp_path: Path
+) -> None:
+    toml = tmp_path / "schulhof.toml"
+    toml.write_text('[saml]\nscope = "schulen.example.de"\n', encoding="utf-8")
+    bench.svc.settings = load_settings(toml)
+    form, rid = sign_in(browser, bench.platform, bench.people.lina, LINA_PASSWORD)
+    outcome = accepted(bench.platform, form, rid)
+    assert outcome.friendly["eduPersonPrincipalName"] == [f"{bench.people.lina}@schulen.example.de"]
+    assert outcome.friendly["eduPersonScopedAffiliation"] == [
+        "member@schulen.example.de",
+        "student@schulen.example.de",
+    ]
+
+
+def test_each_assertion_is_audited_with_the_sp_and_the_attributes(
+    bench: Bench, browser: Browser
+) -> None:
+    form, rid = sign_in(browser, bench.library, bench.people.lina, LINA_PASSWORD)
+    accepted(bench.library, form, rid)
+    with bench.svc.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(audit_log.c.actor, audit_log.c.target_id, audit_log.c.school,
+                      audit_log.c.detail).where(audit_log.c.action == "saml.assertion")
+        ).all()  # fmt: skip
+    assert len(rows) == 1
+    actor, target, school, detail = rows[0]
+    assert (actor, target, school) == (f"person:{bench.people.lina}", bench.people.lina_id, "91007")
+    detail = json.loads(detail) if isinstance(detail, str) else detail
+    assert detail == {
+        "sp": bench.library.entity_id,
+        "name_id_format": PERSISTENT,
+        "attributes": ["uid"],
     }
