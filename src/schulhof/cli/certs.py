@@ -1,11 +1,13 @@
 """A self-signed TLS certificate for trying LDAPS/StartTLS (development and tests only).
 
-It names the machine's host name, `localhost` and 127.0.0.1: OpenLDAP's client checks
-the name it connected to against the certificate. Made with the `openssl` command.
+It names the machine's host name (short and fully qualified), `localhost` and 127.0.0.1:
+OpenLDAP's client checks the name it connected to against the certificate. Made with the
+`openssl` command.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import shutil
 import socket
 import subprocess
@@ -22,7 +24,11 @@ def self_signed(folder: Path, *, days: int = 30) -> tuple[Path, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     cert, key = folder / "ldap-cert.pem", folder / "ldap-key.pem"
     host = socket.gethostname()
-    names = ",".join(dict.fromkeys([f"DNS:{host}", "DNS:localhost", "IP:127.0.0.1"]))
+    names = ",".join(
+        dict.fromkeys(
+            [f"DNS:{n}" for n in host_names() if not _is_ip(n)] + ["DNS:localhost", "IP:127.0.0.1"]
+        )
+    )
     subprocess.run(  # noqa: S603 - fixed arguments, openssl from PATH
         [
             openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256",
@@ -34,3 +40,17 @@ def self_signed(folder: Path, *, days: int = 30) -> tuple[Path, Path]:
     )  # fmt: skip
     key.chmod(0o600)
     return cert, key
+
+
+def host_names() -> list[str]:
+    """The machine's names as clients would type them: short, then fully qualified."""
+    names = [socket.gethostname(), socket.getfqdn()]
+    return [n for n in dict.fromkeys(names) if n]
+
+
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True

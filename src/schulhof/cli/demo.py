@@ -20,8 +20,10 @@ from rich.table import Table
 from sqlalchemy.engine import make_url
 
 from schulhof.access.actors import OPERATOR, ActorKind, system
+from schulhof.cli import demo_ldap
 from schulhof.cli.app import handle_errors, state
 from schulhof.cli.output import console, errors
+from schulhof.cli.serve import run_together
 from schulhof.demo.city import KINDS, City, Person
 from schulhof.demo.generator import generate_city, write_oneroster
 from schulhof.demo.names import NameOrigin
@@ -30,6 +32,7 @@ from schulhof.importers.oneroster import read_oneroster
 from schulhof.importers.pipeline import import_feed
 from schulhof.importers.records import Feed
 from schulhof.importers.report import ImportReport
+from schulhof.protocols.ldap.server import LdapConfig
 from schulhof.services import persons as person_service
 from schulhof.services import schools as school_service
 from schulhof.services import tokens as token_service
@@ -59,6 +62,12 @@ def demo(
     seed: Annotated[int, typer.Option(help="Another seed gives another city.")] = 1,
     serve: Annotated[bool, typer.Option(help="Start the API afterwards.")] = True,
     port: Annotated[int, typer.Option(help="Port of the API.")] = 8000,
+    ldap: Annotated[bool, typer.Option(help="Serve LDAP beside the API.")] = True,
+    ldap_port: Annotated[int, typer.Option(help="LDAP port (plain and StartTLS).")] = 1389,
+    ldaps_port: Annotated[int, typer.Option(help="LDAPS port.")] = 1636,
+    tls_dir: Annotated[
+        Path | None, typer.Option(help="Folder for the self-signed LDAP certificate.")
+    ] = None,
 ) -> None:
     """Fill the directory with a generated demo city (never use it for real data), then
     serve the API with ready-made tokens to try."""
@@ -84,10 +93,16 @@ def demo(
     _show_import(report, generated, imported)
     _show_next(ctx, svc, city, report)
     if serve:
-        _serve(svc, city.schools[0].number, port)
+        listener = None
+        if ldap:
+            listener = demo_ldap.prepare(
+                svc, city.schools[0].number, port=ldap_port, ldaps_port=ldaps_port,
+                tls_dir=tls_dir or demo_ldap.default_tls_dir(),
+            )  # fmt: skip
+        _serve(svc, city.schools[0].number, port, listener)
 
 
-def _serve(svc: Services, school: str, port: int) -> None:
+def _serve(svc: Services, school: str, port: int, listener: demo_ldap.DemoLdap | None) -> None:
     city_token = token_service.create_token(
         svc, OPERATOR, role=ActorKind.CITY_ADMIN, name="demo: city admin", expires_days=7
     ).token
@@ -105,8 +120,18 @@ def _serve(svc: Services, school: str, port: int) -> None:
         f'"{base}/api/v1/users?school={school}&role=student&limit=5"',
         highlight=False, markup=False, soft_wrap=True,
     )  # fmt: skip
+    if listener is not None:
+        console.print("\n[bold]The LDAP directory[/bold]", highlight=False)
+        for line in listener.lines:
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
     console.print("  (tokens expire in 7 days; Ctrl-C stops the server)", highlight=False)
-    uvicorn.run(create_app(svc), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(create_app(svc), host="127.0.0.1", port=port, log_level="warning")
+    if listener is None:
+        run_together(config, svc, LdapConfig(), "127.0.0.1", None, None)
+    else:
+        run_together(
+            config, svc, listener.config, listener.hosts, listener.port, listener.ldaps_port
+        )
 
 
 def _present_schools(svc: Services, city: City) -> int:

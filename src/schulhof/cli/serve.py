@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -40,18 +40,36 @@ def tls_context(cert: Path | None, key: Path | None) -> ssl.SSLContext | None:
     return ctx
 
 
+def run_together(
+    config: uvicorn.Config,
+    svc: Services,
+    ldap: LdapConfig,
+    hosts: str | Sequence[str],
+    ldap_port: int | None,
+    ldaps_port: int | None,
+) -> None:
+    """Serve the API and (with a port) LDAP in one event loop until the API stops."""
+    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        runner.run(_serve(config, svc, ldap, hosts, ldap_port, ldaps_port))
+
+
 async def _serve(
     config: uvicorn.Config,
     svc: Services,
     ldap: LdapConfig,
-    host: str,
+    hosts: str | Sequence[str],
     ldap_port: int | None,
     ldaps_port: int | None,
 ) -> None:
     server: LdapServer | None = None
     if ldap_port is not None or ldaps_port is not None:
         server = LdapServer(svc, ldap)
-        for h, p in await server.start(host, ldap_port, ldaps_port):
+        try:
+            addresses = await server.start(hosts, ldap_port, ldaps_port)
+        except OSError as exc:  # e.g. the port is taken: one line, not a traceback
+            await server.close()
+            raise ConfigurationError(f"cannot listen for LDAP: {exc}") from exc
+        for h, p in addresses:
             typer.echo(f"Schulhof LDAP on {h}:{p} (base {ldap.base})", err=True)
     try:
         await uvicorn.Server(config).serve()
@@ -107,8 +125,7 @@ def serve(
         typer.echo(f"Sign-in page at {public}/signin", err=True)
     config = uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False)
     ldap = LdapConfig(base=ldap_base, anonymous=ldap_anonymous, tls=tls)
-    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
-        runner.run(_serve(config, svc, ldap, host, ldap_port, ldaps_port))
+    run_together(config, svc, ldap, host, ldap_port, ldaps_port)
 
 
 def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:

@@ -81,9 +81,10 @@ class LdapServer:
         return self.directory.base
 
     async def start(
-        self, host: str, port: int | None, ldaps_port: int | None = None
+        self, host: str | Sequence[str], port: int | None, ldaps_port: int | None = None
     ) -> list[tuple[str, int]]:
-        """Load the directory, follow the change log, listen; returns the bound addresses."""
+        """Load the directory, follow the change log, listen on `host` (one or several
+        addresses); returns one bound address per listener."""
         self.directory = await asyncio.to_thread(directory.build, self.svc, self.config.base)
         self._follower = asyncio.create_task(
             directory.follow(self.svc, self.directory, self.config.follow_interval)
