@@ -66,6 +66,6 @@ def sign_in(
 
 def any_token(client: TestClient) -> str:
     """Every form of a browser carries the same token (it is bound to the browser's
-    cookie): the sign-in form's when signed out, else the sign-out form's."""
+    cookie): the sign-in form's, or the sign-out form's in a restricted session."""
     page = client.get("/signin")
     return csrf_token(page if page.status_code == 200 else client.get("/signout"))

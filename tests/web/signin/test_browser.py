@@ -160,3 +160,48 @@ def test_usable_at_320_pixels_and_focus_is_visible(
         assert hosts == {base_url.split("/")[2]}
     finally:
         context.close()
+
+
+def test_arriving_from_another_site_still_signs_in(
+    page: Page, base_url: str, people: People
+) -> None:
+    """A service on another site sends the browser here. The SameSite=Strict CSRF cookie is
+    not sent on that navigation, so the page makes a new one; the form must still work."""
+    page.goto(f"{base_url}/signin")
+    before = {c["name"]: c["value"] for c in page.context.cookies()}["schulhof_csrf"]
+    page.route(
+        "http://lernplattform.example/**",
+        lambda route: route.fulfill(
+            content_type="text/html",
+            body=f'<a href="{base_url}/signin?next=%2Faccount">Mit Schulhof anmelden</a>',
+        ),
+    )
+    page.goto("http://lernplattform.example/start")
+    page.get_by_role("link", name="Mit Schulhof anmelden").click()
+    expect(page.get_by_role("heading", name="Anmelden")).to_be_visible()
+    after = {c["name"]: c["value"] for c in page.context.cookies()}["schulhof_csrf"]
+    assert after != before  # the cross-site navigation did not carry the Strict cookie
+    page.get_by_label("Benutzername").fill(people.lina)
+    page.get_by_label("Passwort", exact=True).fill(LINA_PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+    expect(page).to_have_url(f"{base_url}/account")
+
+
+def test_the_next_student_at_a_shared_computer(
+    svc: Services, page: Page, base_url: str, people: People
+) -> None:
+    page.goto(f"{base_url}/signin")
+    page.get_by_label("Benutzername").fill(people.lina)
+    page.get_by_label("Passwort", exact=True).fill(LINA_PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+    expect(page).to_have_url(f"{base_url}/account")
+    lina_cookie = {c["name"]: c["value"] for c in page.context.cookies()}[COOKIE]
+
+    page.goto(f"{base_url}/signin")  # Lina forgot to sign out; Petra comes next
+    expect(page.get_by_text("Sie sind bereits als Lina Öztürk angemeldet.")).to_be_visible()
+    expect(page.get_by_role("link", name="Weiter als Lina Öztürk")).to_be_visible()
+    page.get_by_label("Benutzername").fill(people.petra)
+    page.get_by_label("Passwort", exact=True).fill(PETRA_INITIAL)
+    page.get_by_role("button", name="Anmelden").click()
+    expect(page.get_by_role("heading", name="Passwort ändern")).to_be_visible()
+    assert sessions.current(svc, lina_cookie) is None

@@ -55,7 +55,11 @@ def test_a_right_password_starts_a_session_and_goes_on(
     account = client.get("/account")
     assert account.status_code == 200
     assert "Sie sind angemeldet als Lina Öztürk." in account.text
-    assert client.get("/signin").headers["location"] == "/account"  # already signed in
+    again = client.get("/signin?next=/lernplattform")  # signed in: go on, or be someone else
+    assert again.status_code == 200
+    assert "Sie sind bereits als Lina Öztürk angemeldet." in again.text
+    assert '<a class="continue" href="/lernplattform">Weiter als Lina Öztürk</a>' in again.text
+    assert 'id="username"' in again.text
 
 
 def test_the_username_is_case_and_space_tolerant(client: TestClient, people: People) -> None:
@@ -191,8 +195,7 @@ def test_signing_in_as_someone_else_ends_the_first_session(
 ) -> None:
     assert sign_in(client, people.lina, LINA_PASSWORD).status_code == 303
     first = client.cookies[COOKIE]
-    assert client.get("/signin").status_code == 303  # signed in: the form is skipped
-    token = csrf_token(client.get("/signout"))  # one token per browser serves every form
+    token = csrf_token(client.get("/signin"))  # the form, offered to someone else
     form = {"username": people.petra, "password": PETRA_INITIAL, "csrf": token}
     assert client.post("/signin", data=form).status_code == 303
     assert sessions.current(svc, first) is None

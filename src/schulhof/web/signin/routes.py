@@ -83,11 +83,13 @@ def _signin_page(
     field_errors: Mapping[str, str] | None = None,
     notice: str | None = None,
     headers: Mapping[str, str] | None = None,
+    signed_in_as: str | None = None,
 ) -> Response:
     field_errors = field_errors or {}
     return render(
         request,
         "signin.html",
+        signed_in_as=signed_in_as,
         status=status,
         headers=headers,
         next_url=next_url,
@@ -106,8 +108,16 @@ def signin_form(
 ) -> Response:
     next_url = sso.safe_next(next_raw)
     session = sso.current_session(request)
-    if session is not None:
+    if session is not None and session.must_change:
         return onward(session, next_url)
+    if session is not None:
+        # Signed in already: offer to go on, but show the form, so that the next student
+        # at a shared computer can sign in as themselves (and a service may ask for a
+        # fresh sign-in).
+        person = myself(svc_of(request), session.person_id)
+        if person is not None:
+            name = f"{person.given_name} {person.family_name}"
+            return _signin_page(request, next_url, signed_in_as=name)
     lang = lang_of(request)
     notice = None
     stale = bool(request.cookies.get(sso.COOKIE))

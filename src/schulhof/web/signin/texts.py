@@ -44,6 +44,9 @@ _DE: dict[str, str] = {
         "Startpasswort geben."
     ),
     "signed_out_notice": "Sie haben sich abgemeldet.",
+    "already_signed_in": "Sie sind bereits als {name} angemeldet.",
+    "continue_as": "Weiter als {name}",
+    "someone_else": "Sie sind nicht {name}? Dann melden Sie sich hier mit Ihrem eigenen Konto an.",
     "expired_notice": "Ihre Sitzung ist abgelaufen. Bitte melden Sie sich erneut an.",
     # password change
     "change_title": "Passwort ändern",
@@ -129,6 +132,9 @@ _EN: dict[str, str] = {
         "initial password."
     ),
     "signed_out_notice": "You have signed out.",
+    "already_signed_in": "You are already signed in as {name}.",
+    "continue_as": "Continue as {name}",
+    "someone_else": "Not {name}? Then sign in here with your own account.",
     "expired_notice": "Your session has expired. Please sign in again.",
     "change_title": "Change password",
     "change_intro": "Choose a new password that only you know.",
