@@ -296,3 +296,18 @@ def test_logout_without_a_hint_asks_first(browser: TestClient, bench: Bench) -> 
     assert answer.status_code == 303
     assert answer.headers["location"] == "/signout"
     assert authorize(browser, bench.client_id, challenge=pkce()[1]).status_code == 302
+
+
+def test_after_a_key_rotation_old_tokens_still_verify(
+    svc: Services, browser: TestClient, bench: Bench
+) -> None:
+    sign_in(browser, bench.people.lina)
+    before = _tokens(browser, bench)
+    old_kid = verified(browser, before["id_token"])[0]["kid"]
+    keys.rotate(svc, OPERATOR, "oidc")
+    after = _tokens(browser, bench)
+    new_kid = verified(browser, after["id_token"])[0]["kid"]
+    assert new_kid != old_kid
+    published = {k["kid"] for k in browser.get("/oidc/jwks").json()["keys"]}
+    assert published == {old_kid, new_kid}
+    assert userinfo(browser, before["access_token"]).status_code == 200
