@@ -311,3 +311,12 @@ def test_after_a_key_rotation_old_tokens_still_verify(
     published = {k["kid"] for k in browser.get("/oidc/jwks").json()["keys"]}
     assert published == {old_kid, new_kid}
     assert userinfo(browser, before["access_token"]).status_code == 200
+
+
+def test_a_plain_http_issuer_off_loopback_is_refused(svc: Services, bench: Bench) -> None:
+    app = create_app(svc, worker=False)
+    with TestClient(app, base_url="http://schulhof.example", follow_redirects=False) as c:
+        answer = authorize(c, bench.client_id, challenge=pkce()[1])
+        assert answer.status_code == 400
+        token = c.post("/oidc/token", data={"grant_type": "authorization_code", "code": "x"})
+        assert token.status_code == 400

@@ -16,8 +16,11 @@ import html
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from authlib.oauth2.rfc6749 import OAuth2Error  # type: ignore[import-untyped]
-from fastapi import APIRouter, FastAPI, Request
+from authlib.oauth2.rfc6749 import (  # type: ignore[import-untyped]
+    InsecureTransportError,
+    OAuth2Error,
+)
+from fastapi import APIRouter, FastAPI, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
@@ -82,9 +85,13 @@ async def _request(request: Request, server: oidc.Server) -> oidc.Request:
         form = [(k, v) for k, v in body.multi_items() if isinstance(v, str)]
     query = request.url.query
     uri = server.issuer + request.url.path + (f"?{query}" if query else "")
-    return oidc.Request(
-        request.method, uri, request.headers, list(request.query_params.multi_items()), form
-    )
+    try:
+        return oidc.Request(
+            request.method, uri, request.headers, list(request.query_params.multi_items()), form
+        )
+    except InsecureTransportError:
+        # Plain http is for loopback addresses only (docs/oidc.md, "Testing with plain http").
+        raise HTTPException(400, "OIDC needs an https public URL (serve --public-url)") from None
 
 
 def _response(result: tuple[int, Any, list[tuple[str, str]]]) -> Response:
