@@ -53,6 +53,8 @@ def test_first_day_initial_password_change_account_sign_out(
     expect(page).to_have_url(f"{base_url}/password/change?next=%2Faccount")
     expect(page.get_by_role("heading", name="Passwort ändern")).to_be_visible()
     expect(page.get_by_text("Sie haben sich mit einem Startpasswort angemeldet.")).to_be_visible()
+    # The username is there for password managers only, not to be seen or tabbed to.
+    expect(page.locator('input[name="username"]')).to_be_hidden()
     page.get_by_label("Bisheriges Passwort").fill(PETRA_INITIAL)
     page.get_by_label("Neues Passwort", exact=True).fill("zu-kurz-1")
     page.get_by_label("Neues Passwort wiederholen").fill("zu-kurz-1")

@@ -94,6 +94,7 @@ def render(
         return texts.text(lang, key, **fields)
 
     context.setdefault("errors", [])
+    context.setdefault("form_error", None)
     context.setdefault("notice", None)
     html = _env.get_template(template).render(
         lang=lang.value,

@@ -81,15 +81,20 @@ def _signin_page(
     username: str = "",
     status: int = 200,
     field_errors: Mapping[str, str] | None = None,
+    form_error: str | None = None,
     notice: str | None = None,
     headers: Mapping[str, str] | None = None,
     signed_in_as: str | None = None,
 ) -> Response:
+    """The form; `form_error` is a failed sign-in: one message for the form (it cannot say
+    which field was wrong without telling who exists), the password field focused."""
     field_errors = field_errors or {}
+    focus = next(iter(field_errors), "username" if not username else "password")
     return render(
         request,
         "signin.html",
         signed_in_as=signed_in_as,
+        form_error=form_error,
         status=status,
         headers=headers,
         next_url=next_url,
@@ -97,7 +102,7 @@ def _signin_page(
         username=username,
         errors=error_list(field_errors),
         field_errors=field_errors,
-        focus=next(iter(field_errors), "username" if not username else "password"),
+        focus=focus,
         notice=notice,
     )
 
@@ -167,7 +172,7 @@ def signin_submit(
                 next_url,
                 username=username,
                 status=429,
-                field_errors={"password": message},
+                form_error=message,
                 headers={"Retry-After": str(wait)},
             )
         # "invalid" and "disabled" read the same: the page tells no one who exists.
@@ -176,7 +181,7 @@ def signin_submit(
             next_url,
             username=username,
             status=401,
-            field_errors={"password": texts.text(lang, "signin_failed")},
+            form_error=texts.text(lang, "signin_failed"),
         )
     # Whoever was signed in at this browser before (a shared classroom PC) is signed out.
     sign_out(request)
