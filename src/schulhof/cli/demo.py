@@ -20,7 +20,7 @@ from rich.table import Table
 from sqlalchemy.engine import make_url
 
 from schulhof.access.actors import OPERATOR, ActorKind, system
-from schulhof.cli import demo_ldap
+from schulhof.cli import demo_ldap, demo_signin
 from schulhof.cli.app import handle_errors, state
 from schulhof.cli.output import console, errors
 from schulhof.cli.serve import run_together
@@ -38,6 +38,7 @@ from schulhof.services import schools as school_service
 from schulhof.services import tokens as token_service
 from schulhof.services.runtime import Services
 from schulhof.store.persons import PersonFilter
+from schulhof.web import demo_rp
 from schulhof.web.app import create_app
 
 _STAGES = {"plan": "Planning the import", "apply": "Writing to the directory"}
@@ -120,12 +121,19 @@ def _serve(svc: Services, school: str, port: int, listener: demo_ldap.DemoLdap |
         f'"{base}/api/v1/users?school={school}&role=student&limit=5"',
         highlight=False, markup=False, soft_wrap=True,
     )  # fmt: skip
+    signin = demo_signin.prepare(svc, school, base)
+    console.print("\n[bold]Sign-in (OpenID Connect, SAML)[/bold]", highlight=False)
+    for line in signin.lines:
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
     if listener is not None:
         console.print("\n[bold]The LDAP directory[/bold]", highlight=False)
         for line in listener.lines:
             console.print(line, highlight=False, markup=False, soft_wrap=True)
     console.print("  (tokens expire in 7 days; Ctrl-C stops the server)", highlight=False)
-    config = uvicorn.Config(create_app(svc), host="127.0.0.1", port=port, log_level="warning")
+    app = create_app(svc, public_url=base)
+    app.state.demo_client = signin.client
+    app.include_router(demo_rp.router)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     if listener is None:
         run_together(config, svc, LdapConfig(), "127.0.0.1", None, None)
     else:
