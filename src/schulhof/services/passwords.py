@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 
+import sqlalchemy as sa
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
@@ -103,10 +104,14 @@ def password_check(svc: Services, person: Person) -> PasswordCheck:
 
 def is_primary_child(svc: Services, person: Person) -> bool:
     """A student whose every school is a primary school (Grundschule)."""
+    with read_connection(svc.engine) as conn:
+        return is_primary_child_in(conn, person)
+
+
+def is_primary_child_in(conn: sa.Connection, person: Person) -> bool:
     if not person.contexts or any(c.role is not Role.STUDENT for c in person.contexts):
         return False
-    with read_connection(svc.engine) as conn:
-        types = school_store.types_by_number(conn, person.school_numbers)
+    types = school_store.types_by_number(conn, person.school_numbers)
     return bool(types) and all(t is SchoolType.GS for t in types.values())
 
 

@@ -99,9 +99,8 @@ def verify_password(
         credential = credential_store.get(conn, person_id) if person_id else None
         keys = [_address_key(address)] + ([_account_key(person_id)] if person_id else [])
         counts = signin_store.failures(conn, keys)
-    account_rule = ACCOUNT
-    if person is not None and passwords.is_primary_child(svc, person):
-        account_rule = CHILD_ACCOUNT
+        child = person is not None and passwords.is_primary_child_in(conn, person)
+    account_rule = CHILD_ACCOUNT if child else ACCOUNT
     wait = 0
     if (a := counts.get(_address_key(address))) is not None:
         wait = ADDRESS.wait(a.failures, a.last_at, now)
@@ -134,7 +133,8 @@ def verify_password(
         _audit(svc, now, person, username, "signin.disabled", channel, address)
         raise SignInRefused("disabled")
     with write_connection(svc.engine) as conn:
-        signin_store.clear_failures(conn, _account_key(person.id))
+        if _account_key(person.id) in counts:
+            signin_store.clear_failures(conn, _account_key(person.id))
         if new_hash is not None:  # costs changed since this hash was made
             credential_store.put(
                 conn,
