@@ -320,3 +320,23 @@ def test_a_plain_http_issuer_off_loopback_is_refused(svc: Services, bench: Bench
         assert answer.status_code == 400
         token = c.post("/oidc/token", data={"grant_type": "authorization_code", "code": "x"})
         assert token.status_code == 400
+
+
+def test_authorize_and_logout_also_take_post(browser: TestClient, bench: Bench) -> None:
+    verifier, challenge = pkce()
+    form = {"response_type": "code", "client_id": bench.client_id, "redirect_uri": REDIRECT,
+            "scope": "openid", "state": "p", "code_challenge": challenge,
+            "code_challenge_method": "S256"}  # fmt: skip
+    first = browser.post("/oidc/authorize", data=form)
+    assert first.status_code == 303
+    back = parse_qs(urlsplit(first.headers["location"]).query)["next"][0]
+    assert parse_qs(urlsplit(back).query)["code_challenge"] == [challenge]
+    sign_in(browser, bench.people.lina)
+    code = redirect_params(browser.get(back))["code"]
+    tokens = exchange(
+        browser, code, verifier, client_id=bench.client_id, secret=bench.secret
+    ).json()
+    answer = browser.post("/oidc/logout", data={"id_token_hint": tokens["id_token"]})
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/signin?signed_out=1"
+    assert authorize(browser, bench.client_id, challenge=challenge).status_code == 303

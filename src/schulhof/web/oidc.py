@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import html
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from authlib.oauth2.rfc6749 import (  # type: ignore[import-untyped]
     InsecureTransportError,
@@ -167,7 +167,10 @@ def jwks(request: Request) -> JSONResponse:
 async def authorize(request: Request) -> Response:
     server = _server(request)
     req = await _request(request, server)
-    local = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    # Where to come back to after signing in: a GET with all parameters (a POSTed request
+    # is turned into its GET form, RFC 6749 §3.1 allows both).
+    pairs = [(k, v) for k, vs in req.payload.datalist.items() for v in vs]
+    local = AUTHORIZE + (f"?{urlencode(pairs)}" if pairs else "")
     return await run_in_threadpool(_authorize, request, server, req, local)
 
 
@@ -190,7 +193,8 @@ def _authorize(request: Request, server: oidc.Server, req: oidc.Request, local: 
     if person is None:  # other school, disabled, or gone: the client is told no
         return _response(server.create_authorization_response(req, None, grant))
     result = server.create_authorization_response(req, person, grant)
-    if result[0] == 302 and "code=" in dict(result[2]).get("Location", ""):
+    location = urlsplit(dict(result[2]).get("Location", ""))
+    if "code" in parse_qs(location.query):
         sessions.note_client(svc, session.sid, "oidc", client.client_id,
                              {"sub": person.release.subject})  # fmt: skip
     return _response(result)
