@@ -61,6 +61,7 @@ def test_an_initial_password_leads_to_the_change_form_only(
     assert page.text.count('autocomplete="new-password"') == 2
     assert "Mindestens 12 Zeichen" in page.text  # a teacher's policy
     assert f'name="next" value="{NEXT.replace("&", "&amp;")}"' in page.text
+    assert '<a href="/signout">Abmelden</a>' in page.text  # the way out, if not now
 
     done = change(client, PETRA_INITIAL, PETRA_NEW, next_url=NEXT)
     assert done.status_code == 303
