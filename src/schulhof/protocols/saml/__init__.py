@@ -6,3 +6,9 @@ through Debian's xmlsec1. Nothing here decides who may sign in or what a service
 a person: `services.release` does, from the registration; this package only translates.
 No store access.
 """
+
+import warnings
+
+# pysaml2 7.5 still reaches for CFB where cryptography 43+ moved it; the warning is printed on
+# every command start and says nothing a user can act on (we never use CFB).
+warnings.filterwarnings("ignore", message="CFB has been moved", module="saml2")
