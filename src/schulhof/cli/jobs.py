@@ -1,4 +1,5 @@
-"""`schulhof jobs run`: a worker process for background jobs (imports approved over HTTP)."""
+"""`schulhof jobs run`: a worker process for background jobs (imports approved over HTTP,
+back-channel logouts to OIDC clients) — the same runners as the web process's worker."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from typing import Annotated
 import typer
 
 from schulhof.cli.app import handle_errors, state
-from schulhof.importers import jobs as import_jobs
 from schulhof.services import jobs
+from schulhof.web.worker import run_next_job
 
 cli = typer.Typer(help="Background jobs.", no_args_is_help=True)
 
@@ -28,7 +29,7 @@ def run(
     """Run queued jobs; any number of these (and web processes) may run side by side."""
     svc = state(ctx).services()
     if once:
-        ran = import_jobs.run_next_job(svc)
+        ran = run_next_job(svc)
         typer.echo("ran one job" if ran else "no job waiting", err=True)
         return
     stop = threading.Event()
@@ -41,6 +42,6 @@ def run(
     typer.echo("waiting for jobs (Ctrl-C stops)", err=True)
     jobs.expire_jobs(svc)
     while not stop.is_set():
-        while not stop.is_set() and import_jobs.run_next_job(svc):
+        while not stop.is_set() and run_next_job(svc):
             pass
         stop.wait(interval)
