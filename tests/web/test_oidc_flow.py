@@ -100,12 +100,16 @@ def test_code_flow_with_pkce_gives_verified_tokens_and_userinfo(
 def test_claims_follow_scope_and_registration(browser: TestClient, bench: Bench) -> None:
     sign_in(browser, bench.people.lina)
     verifier, challenge = pkce()
-    answer = authorize(browser, bench.client_id, challenge=challenge, scope="openid email")
+    answer = authorize(
+        browser, bench.client_id, challenge=challenge, scope="openid email offline_access"
+    )
     code = redirect_params(answer)["code"]
     tokens = exchange(
         browser, code, verifier, client_id=bench.client_id, secret=bench.secret
     ).json()
     _, claims = verified(browser, tokens["id_token"])
+    assert tokens["scope"] == "openid email offline_access"
+    assert "refresh_token" in tokens
     assert "preferred_username" not in claims
     assert "roles" not in claims
     # The public client was registered with no claims and a pairwise subject.

@@ -20,7 +20,9 @@ SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     "schools": ("schools",),
     "groups": ("groups",),
 }
-SCOPES = ("openid", *SCOPE_CLAIMS)
+# offline_access (OIDC Core §11) is accepted and changes nothing: every client gets a
+# refresh token, which ends with the SSO session (docs/oidc.md).
+SCOPES = ("openid", "offline_access", *SCOPE_CLAIMS)
 # `--claims` may name a scope (profile) or the registry's release fields directly.
 CLAIM_RELEASE = {
     "profile": ("name", "username"),
