@@ -2,27 +2,33 @@
 
 A service account is a service token with a name fit for a DN; its password is the token,
 so hashing, expiry and revocation are the API's (services/tokens.py). People bind with
-their own password. Both checks are blocking (database, argon2): call them from a thread.
+their own password through the sign-in's check and throttle (services/signin.py). Both
+checks are blocking (database, argon2): call them from a thread.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from schulhof.access.actors import Actor, ActorKind
 from schulhof.domain.errors import ConflictError, ValidationError
-from schulhof.domain.model import LifecycleState
-from schulhof.services import passwords, tokens
+from schulhof.services import audit, signin, tokens
 from schulhof.services.runtime import Services
 from schulhof.services.schools import list_schools
-from schulhof.store import credentials as credential_store
-from schulhof.store import persons as person_store
-from schulhof.store.database import read_connection
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-# Verified against for an unknown person, so that answer takes as long as a wrong password.
-_DUMMY_HASH = passwords.hasher.hash("schulhof-no-such-person")
+
+
+@dataclass(frozen=True, slots=True)
+class BindRefused:
+    """Why a person's bind was refused: invalid (wrong, unknown, disabled, no password —
+    one answer), throttled (try again in `retry_after` seconds), must_change (the password
+    is a temporary one)."""
+
+    reason: Literal["invalid", "throttled", "must_change"]
+    retry_after: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,17 +75,30 @@ def authenticate_client(svc: Services, name: str, password: str) -> Actor | None
     return actor if actor.name.lower() == name.lower() else None
 
 
-def authenticate_person(svc: Services, username: str, password: str) -> Actor | None:
-    """The person as an actor that reads only themselves, or None: unknown, disabled, no
-    password or a wrong one all look the same to the caller."""
-    with read_connection(svc.engine) as conn:
-        person_id = person_store.id_by_username(conn, username)
-        person = person_store.load_one(conn, person_id) if person_id else None
-        credential = credential_store.get(conn, person_id) if person_id else None
-    if person is None or credential is None:
-        passwords.verify(_DUMMY_HASH, password)
-        return None
-    valid, _ = passwords.verify(credential.password_hash, password)
-    if not valid or person.state is not LifecycleState.ACTIVE:
-        return None
+def authenticate_person(
+    svc: Services, username: str, password: str, *, address: str
+) -> Actor | BindRefused:
+    """The person as an actor that reads only themselves, or why not.
+
+    The check is the sign-in's (`signin.verify_password`, channel "ldap"): the same
+    argon2 hashes, the same throttle counted in the database per account and address, the
+    same audit trail. Unknown, disabled, without a password or a wrong one all give
+    "invalid". A right but temporary password (must_change) is refused too: a WLAN must not
+    accept the password printed on a letter for ever; the person changes it at the sign-in
+    page first.
+    """
+    try:
+        verified = signin.verify_password(svc, username, password, address=address, channel="ldap")
+    except signin.SignInRefused as exc:
+        if exc.reason == "throttled":
+            return BindRefused("throttled", exc.retry_after)
+        return BindRefused("invalid")  # disabled looks like a wrong password over LDAP
+    person = verified.person
+    if verified.must_change:
+        audit.record_event(
+            svc, actor=f"person:{person.username}", action="ldap.bind_refused",
+            target_id=person.id, school=person.school_numbers[0] if person.school_numbers else None,
+            detail={"reason": "must_change", "address": address},
+        )  # fmt: skip
+        return BindRefused("must_change")
     return Actor(ActorKind.PERSON, person.username, person_id=person.id)

@@ -4,7 +4,6 @@ python-ldap and ldap3."""
 from __future__ import annotations
 
 import ssl
-import time
 
 import ldap
 import ldap3
@@ -169,19 +168,3 @@ def test_the_service_sees_e_mail_only_when_granted(
         bind=(city.mail_client_dn, city.mail_client_password),
     )  # fmt: skip
     assert parse_ldif(granted.stdout)[me]["mail"] == ["max.mueller@schule.example"]
-
-
-def test_failed_binds_slow_down_the_next_ones(
-    ldap_server: RunningServer, city: City, tls: Tls
-) -> None:
-    conn = _python_ldap(ldap_server, tls)
-    me = f"uid={city.student},{PEOPLE}"
-    for _ in range(5):
-        with pytest.raises(ldap.INVALID_CREDENTIALS):
-            conn.simple_bind_s(me, "wrong-password")
-    start = time.monotonic()
-    conn.simple_bind_s(me, city.password)  # right, but it waits its turn like any other
-    assert time.monotonic() - start >= 1.9
-    start = time.monotonic()
-    conn.simple_bind_s(me, city.password)  # a success cleared the count
-    assert time.monotonic() - start < 1.5

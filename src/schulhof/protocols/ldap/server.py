@@ -35,12 +35,20 @@ from schulhof.protocols.ldap.results import (
 )
 from schulhof.protocols.ldap.schema import BY_NAME, AttributeType, lookup, subschema_values
 from schulhof.services import ldap_accounts
+from schulhof.services.ldap_accounts import BindRefused
 from schulhof.services.runtime import Services
 
 log = logging.getLogger(__name__)
 FLUSH_EVERY = 256  # entries between two waits for the socket to drain
 PAGE_STATES = 16  # open paged searches per connection
 DEFAULT_BASE = "dc=schulhof,dc=local"
+# Diagnostic messages of refused binds. "invalid" says nothing: wrong password, unknown
+# name, disabled account and no password look the same.
+_REFUSALS = {
+    "invalid": "",
+    "throttled": "too many failed sign-ins; try again in {0.retry_after} s",
+    "must_change": "password must be changed at the sign-in page",
+}
 
 
 @dataclass(slots=True)
@@ -119,21 +127,27 @@ class LdapServer:
         task = asyncio.current_task()
         if task is not None:
             self._sessions.add(task)
+        closing = False
         try:
             await session.run()
         except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
             pass  # the client went away
         except asyncio.CancelledError:
-            pass  # the server is closing
+            closing = True  # the server is closing
         except Exception:
             log.exception("ldap: session failed")
         finally:
             if task is not None:
                 self._sessions.discard(task)
             session.stop()
-            writer.close()
-            with contextlib.suppress(Exception):
-                await writer.wait_closed()
+            if closing:
+                # No TLS goodbye: a client that keeps its connection open would hold the
+                # shutdown for asyncio's ssl_shutdown_timeout (30 s).
+                writer.transport.abort()
+            else:
+                writer.close()
+                with contextlib.suppress(Exception):
+                    await writer.wait_closed()
 
     # ---- the two entries outside the tree --------------------------------------------------
 
@@ -162,39 +176,54 @@ class LdapServer:
 
     # ---- binds (blocking checks run in a thread) -------------------------------------------
 
-    async def authenticate(self, name: str, password: str, peer: str) -> Actor | None:
+    async def authenticate(self, name: str, password: str, peer: str) -> Actor | BindRefused:
+        """People: the sign-in's check and throttle (in the database, shared with the web
+        and every worker). Everything else (service accounts, DNs outside the tree): this
+        listener's own throttle per address, since a service token has no account to count
+        failures on."""
+        person = self._person_name(name)
+        if person is not None:
+            return await asyncio.to_thread(
+                ldap_accounts.authenticate_person, self.svc, person, password, address=peer
+            )
         await self._slow_down(peer)
-        actor = await asyncio.to_thread(self._check, name, password)
+        actor = await asyncio.to_thread(self._check_service, name, password)
         if actor is None:
             f = self._failures.setdefault(peer, _Failures())
             if time.monotonic() - f.since > 300:
                 f.count, f.since = 0, time.monotonic()
             f.count += 1
-        else:
-            self._failures.pop(peer, None)
+            return BindRefused("invalid")
+        self._failures.pop(peer, None)
         return actor
 
     async def _slow_down(self, peer: str) -> None:
-        """After 5 failed binds from one address in 5 minutes, each next one waits 2, 4, 8 …
-        (at most 30) seconds — the API's throttle, per LDAP listener."""
+        """After 5 failed service binds from one address in 5 minutes, each next one waits
+        2, 4, 8 … (at most 30) seconds, per LDAP listener."""
         f = self._failures.get(peer)
         if f is not None and f.count >= 5 and time.monotonic() - f.since <= 300:
             await asyncio.sleep(min(2 ** (f.count - 4), 30))
 
-    def _check(self, name: str, password: str) -> Actor | None:
+    def _person_name(self, name: str) -> str | None:
+        """The username a bind DN below ou=people names, or None for any other DN."""
         try:
             key = dns.normalize(name)
         except dns.InvalidDNError:
             return None
-        parent = dns.parent(key)
-        if parent == dns.normalize(f"ou=people,{self.base}"):
-            uid = dns.first_value(key, "uid")
-            if uid is None:
-                return None
-            entry = self.directory.get(key)
-            username = entry.person.username if entry and entry.person else uid
-            return ldap_accounts.authenticate_person(self.svc, username, password)
-        if parent == dns.normalize(f"ou=services,{self.base}"):
+        if dns.parent(key) != dns.normalize(f"ou=people,{self.base}"):
+            return None
+        uid = dns.first_value(key, "uid")
+        if uid is None:
+            return None
+        entry = self.directory.get(key)
+        return entry.person.username if entry and entry.person else uid
+
+    def _check_service(self, name: str, password: str) -> Actor | None:
+        try:
+            key = dns.normalize(name)
+        except dns.InvalidDNError:
+            return None
+        if dns.parent(key) == dns.normalize(f"ou=services,{self.base}"):
             cn = dns.first_value(key, "cn")
             return ldap_accounts.authenticate_client(self.svc, cn, password) if cn else None
         return None
@@ -370,8 +399,10 @@ class Session:
         actor = await self.server.authenticate(
             req.name, req.password.decode("utf-8", errors="replace"), self.peer
         )
-        if actor is None:
-            answer(ResultCode.INVALID_CREDENTIALS)
+        if isinstance(actor, BindRefused):
+            # invalidCredentials for every refusal, as slapd's ppolicy does for a locked
+            # account: clients that read only the code refuse the user, which is right.
+            answer(ResultCode.INVALID_CREDENTIALS, _REFUSALS[actor.reason].format(actor))
             return
         self.actor = actor
         answer(ResultCode.SUCCESS)
