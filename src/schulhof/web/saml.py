@@ -22,7 +22,7 @@ from fastapi import APIRouter, FastAPI, Form, Query, Request
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from schulhof.protocols.saml import flow
+from schulhof.protocols.saml import flow, logout
 from schulhof.protocols.saml.idp import Paths, RequestError
 from schulhof.services.runtime import Services
 from schulhof.services.sessions import Session
@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
 CONTINUE = "/saml/sso/continue"
+SLO_COOKIE = "schulhof_saml_slo"
 PASSWORD_CHANGE = "/password/change"  # noqa: S105 (a path, not a password)
 OptionalForm = Annotated[str | None, Form()]
 OptionalQuery = Annotated[str | None, Query()]
@@ -242,14 +243,19 @@ def _logout(
     sigalg: str | None = None,
     signature: str | None = None,
 ) -> Response:
+    svc = _svc(request)
     if not message:
         if response_message:
-            # A LogoutResponse: this IdP sends no LogoutRequests, so nothing waits for one.
-            return _page(request, _t(request)["signed_out"], f"<p>{_t(request)['signed_out']}</p>")
+            # An SP of a logout chain answered (its answer changes nothing: the SSO session
+            # is over either way): on to the next SP, or to the one that started.
+            outcome = logout.resume(svc, _paths(request), request.cookies.get(SLO_COOKIE))
+            if outcome is None:
+                t = _t(request)
+                return _page(request, t["signed_out"], f"<p>{html.escape(t['signed_out'])}</p>")
+            return _deliver(request, outcome)
         return error_page(request, "SAMLRequest is missing")
-    svc = _svc(request)
     try:
-        outcome = flow.logout(
+        outcome = logout.logout(
             svc,
             _paths(request),
             binding=binding,
@@ -264,15 +270,35 @@ def _logout(
         return error_page(request, str(exc))
     if outcome.ended is not None:
         _signed_out(request, outcome.ended)
+    response = _deliver(request, outcome)
+    ended_here = outcome.ended is not None and request.cookies.get(sso.COOKIE)
+    if ended_here and sso.current_session(request) is None:
+        sso.clear_session_cookie(response)
+    return response
+
+
+def _deliver(request: Request, outcome: logout.LogoutOutcome) -> Response:
     reply = outcome.reply
     if isinstance(reply, flow.Redirect):
         response: Response = RedirectResponse(reply.url, status_code=303, headers=_headers())
     else:
         response = post_form(request, reply)
-    if outcome.ended is not None and request.cookies.get(sso.COOKIE):
-        current = sso.current_session(request)
-        if current is None:
-            sso.clear_session_cookie(response)
+    secure = sso.is_secure(request)
+    if outcome.chain:
+        # The SPs answer by Redirect (a top-level GET: Lax cookies go along) or by a
+        # cross-site POST, which only a SameSite=None cookie survives — and browsers take
+        # those over https only.
+        response.set_cookie(
+            SLO_COOKIE,
+            outcome.chain,
+            max_age=logout.CHAIN_MAX_AGE_SECONDS,
+            path="/saml/slo",
+            httponly=True,
+            secure=secure,
+            samesite="none" if secure else "lax",
+        )
+    elif request.cookies.get(SLO_COOKIE):
+        response.delete_cookie(SLO_COOKIE, path="/saml/slo", httponly=True, secure=secure)
     return response
 
 

@@ -172,6 +172,14 @@ class ServiceProvider:
             )
         )  # fmt: skip
 
+    def logout_requested(self, url: str) -> tuple[list[str], str | None]:
+        """What the SP's SLS does with a LogoutRequest sent by redirect: its errors, and
+        the URL of its LogoutResponse at the IdP."""
+        query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+        auth = self._auth(get=query, path="/saml/sls")
+        answer = auth.process_slo(keep_local_session=True)
+        return list(auth.get_errors()), answer
+
     def logout_result(self, url: str) -> list[str]:
         """What the SP's SLS makes of a LogoutResponse sent by redirect: its errors."""
         query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}

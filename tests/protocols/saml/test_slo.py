@@ -3,7 +3,7 @@ LogoutResponse it accepts, and the next sign-in asks for the password again."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import sqlalchemy as sa
 
@@ -11,7 +11,7 @@ from schulhof.services import sessions
 from schulhof.store.tables import sso_sessions
 from tests.protocols.saml.browser import Browser
 from tests.protocols.saml.conftest import Bench
-from tests.protocols.saml.sp import PERSISTENT
+from tests.protocols.saml.sp import PERSISTENT, inflate
 from tests.protocols.saml.support import accepted, sign_in
 from tests.web.signin.people import LINA_PASSWORD
 
@@ -97,3 +97,45 @@ def test_the_session_index_of_one_sp_is_worthless_at_another(
 def _only_sid(bench: Bench) -> str:
     with bench.svc.engine.connect() as conn:
         return str(conn.execute(sa.select(sso_sessions.c.sid)).scalar_one())
+
+
+def test_logout_at_one_sp_reaches_the_sessions_other_sps_through_the_browser(
+    bench: Bench, browser: Browser
+) -> None:
+    form, rid = sign_in(browser, bench.platform, bench.people.lina, LINA_PASSWORD)
+    at_platform = accepted(bench.platform, form, rid)
+    form, rid = sign_in(browser, bench.library, None, None)
+    at_library = accepted(bench.library, form, rid)
+    assert at_platform.name_id
+    assert at_library.name_id
+    assert at_library.session_index
+    url = bench.platform.logout_url(at_platform.name_id, at_platform.session_index, PERSISTENT)
+    # 1. The IdP ends the session and sends the browser to the library's SLS.
+    hop = browser.get(url)
+    assert hop.status_code == 303
+    to_library = hop.headers["location"]
+    assert to_library.startswith(bench.library.sls + "?SAMLRequest=")
+    assert _live_sessions(bench) == 0
+    # 2. The library (python3-saml, strict) accepts the LogoutRequest for its NameID and
+    #    SessionIndex, and answers the IdP.
+    errors, answer = bench.library.logout_requested(to_library)
+    assert errors == []
+    request_xml = inflate(parse_qs(urlsplit(to_library).query)["SAMLRequest"][0])
+    assert at_library.name_id in request_xml
+    assert at_library.session_index in request_xml
+    assert answer is not None
+    assert answer.startswith(f"{bench.base}/saml/slo/redirect?SAMLResponse=")
+    # 3. Back at the IdP, the chain is done: the platform gets its LogoutResponse.
+    final = browser.get(answer)
+    assert final.status_code == 303
+    assert final.headers["location"].startswith(bench.platform.sls + "?SAMLResponse=")
+    assert bench.platform.logout_result(final.headers["location"]) == []
+    assert "schulhof_saml_slo" not in browser.http.cookies
+
+
+def test_a_logout_response_without_a_chain_shows_the_signed_out_page(
+    bench: Bench, browser: Browser
+) -> None:
+    page = browser.get("/saml/slo/redirect?SAMLResponse=anything")
+    assert page.status_code == 200
+    assert "abgemeldet" in page.text

@@ -1,5 +1,5 @@
-"""The IdP's steps, between the web routes and the services: accept an AuthnRequest, answer
-it for a session, end a session on an SP's LogoutRequest.
+"""The IdP's steps for single sign-on, between the web routes and the services: accept an
+AuthnRequest, answer it for a session (single logout: `logout.py`).
 
 Who may be signed in to an SP and what it learns is `services.release`'s decision; a
 refusal becomes a Response without an assertion (status Responder / RequestDenied), sent
@@ -10,16 +10,13 @@ to the SP's registered ACS like any answer. A request that cannot be trusted at 
 from __future__ import annotations
 
 import base64
-import hmac
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from saml2 import BINDING_HTTP_POST
-from saml2.request import AuthnRequest, LogoutRequest
+from saml2.request import AuthnRequest
 from saml2.saml import NAMEID_FORMAT_PERSISTENT
 from saml2.samlp import (
     STATUS_INVALID_NAMEID_POLICY,
@@ -88,7 +85,7 @@ def _registered(svc: Services, entity_id: str) -> ServiceClient:
     return client
 
 
-def _engine(svc: Services, paths: idp.Paths, entity_id: str) -> tuple[ServiceClient, SpEngine]:
+def engine_for(svc: Services, paths: idp.Paths, entity_id: str) -> tuple[ServiceClient, SpEngine]:
     client = _registered(svc, entity_id)
     try:
         return client, idp.engine(paths, key_pair(svc), str(client.config["metadata"]))
@@ -115,7 +112,7 @@ def accept(
     if relay_state is not None and len(relay_state) > MAX_RELAY_STATE:
         raise RequestError("the RelayState is too long")
     issuer = idp.issuer_of(message, binding, AuthnRequest)
-    client, engine = _engine(svc, paths, issuer)
+    client, engine = engine_for(svc, paths, issuer)
     info = engine.parse_authn_request(
         message, binding, relay_state=relay_state, sigalg=sigalg, signature=signature
     )
@@ -155,7 +152,7 @@ def answer(
     """The Response for a live, unrestricted session: an assertion, or a refusal."""
     if session.must_change:  # the web layer sends these to the password change first
         raise RequestError("the initial password must be changed first")
-    client, engine = _engine(svc, paths, pending.sp)
+    client, engine = engine_for(svc, paths, pending.sp)
     fmt = choose_format(pending.name_id_format, engine.sp.name_id_formats)
     if fmt is None:
         return _refusal(
@@ -211,7 +208,7 @@ def answer(
 
 def passive_refusal(svc: Services, paths: idp.Paths, pending: Pending) -> PostForm:
     """IsPassive and nobody signed in: NoPassive (SAML Core §3.4.1), no sign-in page."""
-    _, engine = _engine(svc, paths, pending.sp)
+    _, engine = engine_for(svc, paths, pending.sp)
     return _refusal(engine, pending, STATUS_RESPONDER, STATUS_NO_PASSIVE, "nobody is signed in")
 
 
@@ -257,65 +254,3 @@ def sid_of(svc: Services, index: str, sp: str) -> str | None:
     except (ValueError, InvalidTag):
         return None
     return plain.decode()
-
-
-# --- single logout -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class LogoutOutcome:
-    ended: Session | None  # the session this request ended (None: none was live)
-    reply: Outbound
-
-
-def logout(
-    svc: Services,
-    paths: idp.Paths,
-    *,
-    binding: str,
-    message: str,
-    relay_state: str | None,
-    sigalg: str | None = None,
-    signature: str | None = None,
-    browser_session: Session | None = None,
-) -> LogoutOutcome:
-    """An SP's LogoutRequest (SAML Core §3.7, Profiles §4.4): end the SSO session it names
-    — by its SessionIndex, or the browser's session — if that session signed in to this SP
-    under that NameID; answer with a LogoutResponse to the SP's SLO endpoint."""
-    issuer = idp.issuer_of(message, binding, LogoutRequest)
-    client, engine = _engine(svc, paths, issuer)
-    info = engine.parse_logout_request(
-        message, binding, relay_state=relay_state, sigalg=sigalg, signature=signature
-    )
-    candidates = [s for s in (sid_of(svc, i, client.id) for i in info.session_indexes) if s]
-    if not info.session_indexes and browser_session is not None:
-        candidates.append(browser_session.sid)
-    known = False
-    ended: Session | None = None
-    for sid in candidates:
-        if not _signed_in_as(svc, sid, client.id, info.name_id):
-            continue
-        known = True
-        ended = sessions.end(svc, sid) or ended
-        person = ended.person_id if ended else None
-        if person:
-            saml_events.record(svc, "saml.logout", sp=client.id, person_id=person, detail={})
-    endpoint, xml = engine.logout_response(info, success=known)
-    target = endpoint.response_location or endpoint.location
-    if endpoint.binding == BINDING_HTTP_POST:
-        reply: Outbound = PostForm(target, "SAMLResponse", idp.post_value(xml), relay_state)
-    else:
-        reply = Redirect(engine.redirect_url(target, xml, relay_state, response=True))
-    return LogoutOutcome(ended, reply)
-
-
-def _signed_in_as(svc: Services, sid: str, sp: str, name_id: str) -> bool:
-    for protocol, client_id, detail in sessions.clients_of(svc, sid):
-        if protocol == PROTOCOL and client_id == sp:
-            noted = str(_get(detail, "name_id"))
-            return hmac.compare_digest(noted.encode(), name_id.encode())
-    return False
-
-
-def _get(detail: dict[str, Any], key: str) -> object:
-    return detail.get(key, "")

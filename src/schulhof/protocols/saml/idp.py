@@ -382,6 +382,32 @@ class SpEngine:
         )
         return endpoint, str(response)
 
+    def logout_request(
+        self, name_id: str, name_id_format: str, session_index: str
+    ) -> tuple[metadata.Endpoint, str]:
+        """A LogoutRequest for this SP (SAML Core §3.7.1) naming the subject as it was
+        given to it, and where it goes; signed in the XML for POST, else in the query."""
+        endpoint = self.slo_endpoint()
+        if endpoint is None:
+            raise RequestError("the SP has no SingleLogoutService for HTTP-Redirect or POST")
+        nid = NameID(
+            format=name_id_format,
+            text=name_id,
+            name_qualifier=self.paths.entity_id,
+            sp_name_qualifier=self.sp.entity_id,
+        )
+        _, request = self.server.create_logout_request(
+            endpoint.location,
+            self.sp.entity_id,
+            name_id=nid,
+            reason="urn:oasis:names:tc:SAML:2.0:logout:user",
+            session_indexes=[session_index],
+            sign=endpoint.binding == BINDING_HTTP_POST,
+            sign_alg=SIGN_ALG,
+            digest_alg=DIGEST_ALG,
+        )
+        return endpoint, str(request)
+
     def slo_endpoint(self) -> metadata.Endpoint | None:
         by_binding = {e.binding: e for e in reversed(self.sp.slo)}
         return by_binding.get(BINDING_HTTP_POST) or by_binding.get(BINDING_HTTP_REDIRECT)

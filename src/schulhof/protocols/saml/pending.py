@@ -14,6 +14,7 @@ import hmac
 import json
 import zlib
 from dataclasses import asdict, dataclass
+from typing import Any
 
 MAX_AGE_SECONDS = 3600  # a child may take a while to type a password; sessions idle 1 h
 MAX_RELAY_STATE = 1000  # SAML Bindings §3.4.3 says 80 bytes; real SPs send URLs
@@ -39,14 +40,15 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def seal(key: bytes, pending: Pending) -> str:
-    body = _b64(zlib.compress(json.dumps(asdict(pending), separators=(",", ":")).encode()))
+def seal_data(key: bytes, data: dict[str, Any]) -> str:
+    """`data` as compressed JSON with an HMAC-SHA256 tag: readable, not forgeable."""
+    body = _b64(zlib.compress(json.dumps(data, separators=(",", ":")).encode()))
     tag = _b64(hmac.new(key, body.encode(), hashlib.sha256).digest())
     return f"{body}.{tag}"
 
 
-def unseal(key: bytes, token: str, now: float) -> Pending | None:
-    """The request, or None: forged, damaged or too old."""
+def unseal_data(key: bytes, token: str) -> dict[str, Any] | None:
+    """What `seal_data` sealed, or None: forged or damaged."""
     body, _, tag = token.partition(".")
     if not body or not tag or len(token) > 4000:
         return None
@@ -55,8 +57,23 @@ def unseal(key: bytes, token: str, now: float) -> Pending | None:
         return None
     try:
         data = json.loads(zlib.decompress(_unb64(body), bufsize=8192))
+    except (ValueError, zlib.error):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def seal(key: bytes, pending: Pending) -> str:
+    return seal_data(key, asdict(pending))
+
+
+def unseal(key: bytes, token: str, now: float) -> Pending | None:
+    """The request, or None: forged, damaged or too old."""
+    data = unseal_data(key, token)
+    if data is None:
+        return None
+    try:
         pending = Pending(**data)
-    except (ValueError, TypeError, zlib.error):
+    except TypeError:
         return None
     if not 0 <= now - pending.at <= MAX_AGE_SECONDS:
         return None
