@@ -248,3 +248,11 @@ def test_cookies_are_secure_behind_an_https_public_url(svc: Services, people: Pe
         )
         assert answer.status_code == 303
         assert "Secure" in answer.headers["set-cookie"]
+
+
+def test_what_was_typed_comes_back_escaped(client: TestClient) -> None:
+    evil = '"><script>alert(1)</script>'
+    answer = sign_in(client, evil, "x", next_url='/a"><script>alert(2)</script>')
+    assert answer.status_code == 401
+    assert "<script" not in answer.text
+    assert 'value="&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in answer.text
