@@ -118,6 +118,7 @@ def test_claims_follow_scope_and_registration(browser: TestClient, bench: Bench)
     public = exchange(browser, code, verifier, client_id=bench.public_id).json()
     _, pclaims = verified(browser, public["id_token"])
     assert pclaims["sub"] != bench.people.lina_id
+    assert pclaims["sid"] != claims["sid"]  # no shared session id to join subjects on
     assert "preferred_username" not in pclaims
     assert "email" not in pclaims
 
@@ -343,4 +344,16 @@ def test_authorize_and_logout_also_take_post(browser: TestClient, bench: Bench) 
     answer = browser.post("/oidc/logout", data={"id_token_hint": tokens["id_token"]})
     assert answer.status_code == 303
     assert answer.headers["location"] == "/signin?signed_out=1"
+    assert authorize(browser, bench.client_id, challenge=challenge).status_code == 303
+
+
+def test_a_pairwise_clients_hint_signs_out_its_session(browser: TestClient, bench: Bench) -> None:
+    sign_in(browser, bench.people.lina)
+    verifier, challenge = pkce()
+    code = code_for(browser, bench.public_id, challenge)
+    hint = exchange(browser, code, verifier, client_id=bench.public_id).json()["id_token"]
+    params = {"id_token_hint": hint, "post_logout_redirect_uri": AFTER_LOGOUT}
+    answer = browser.get("/oidc/logout", params=params)
+    assert answer.status_code == 302
+    assert answer.headers["location"] == AFTER_LOGOUT
     assert authorize(browser, bench.client_id, challenge=challenge).status_code == 303

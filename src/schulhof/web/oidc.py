@@ -196,7 +196,7 @@ def _authorize(request: Request, server: oidc.Server, req: oidc.Request, local: 
     location = urlsplit(dict(result[2]).get("Location", ""))
     if "code" in parse_qs(location.query):
         sessions.note_client(svc, session.sid, "oidc", client.client_id,
-                             {"sub": person.release.subject})  # fmt: skip
+                             {"sub": person.release.subject, "sid": person.client_sid})  # fmt: skip
     return _response(result)
 
 
@@ -296,7 +296,13 @@ def _end_session(request: Request, server: oidc.Server, data: dict[str, str]) ->
                 400, "Sign-out request refused", "post_logout_redirect_uri is not registered"
             )
     session = sso.current_session(request)
-    if session is not None and (hint is None or hint.get("sid") != session.sid):
+    this_session = (
+        hint is not None
+        and session is not None
+        and client is not None
+        and hint.get("sid") == oidc.sid_for(svc, client, session.sid)
+    )
+    if session is not None and not this_session:
         # Without a hint naming this very session, a link could sign people out behind
         # their back: ask (the sign-out page's form carries a CSRF token).
         return RedirectResponse("/signout", status_code=303)

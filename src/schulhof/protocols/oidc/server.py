@@ -18,6 +18,7 @@ authlib ships no type hints, hence the `type: ignore` on its imports and subclas
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hmac
 import secrets
@@ -51,6 +52,7 @@ from schulhof.services.clients import ServiceClient
 from schulhof.services.oidc_grants import CodeRequest, CodeRow, RefreshRow
 from schulhof.services.release import Release
 from schulhof.services.runtime import Services
+from schulhof.services.secrets import server_secret
 
 ACCESS_TOKEN_SECONDS = 600
 ID_TOKEN_SECONDS = 3600
@@ -149,10 +151,11 @@ class Grantee:
     """The person a code or token is for, as this client may know them."""
 
     person_id: str
-    sid: str
+    sid: str  # the SSO session's own id (kept with codes and tokens, for revocation)
     auth_time: dt.datetime
     family_id: str  # the refresh-token family this sign-in's tokens belong to
     release: Release
+    client_sid: str  # the `sid` this client is told (see `sid_for`)
 
 
 class AuthCode:
@@ -201,7 +204,16 @@ def grantee(
         found = release.release_for(svc, client.registered, person_id)
     except NotFoundError:
         return None
-    return Grantee(person_id, sid, auth_time, family, found)
+    return Grantee(person_id, sid, auth_time, family, found, sid_for(svc, client.registered, sid))
+
+
+def sid_for(svc: Services, client: ServiceClient, sid: str) -> str:
+    """The session id as `client` sees it (ID token, logout token). A pairwise client gets
+    one of its own, so two services cannot join their pairwise subjects on a shared `sid`."""
+    if not client.config.get("pairwise"):
+        return sid
+    mac = hmac.new(server_secret(svc, "oidc-sid"), f"{client.id}\x00{sid}".encode(), "sha256")
+    return base64.urlsafe_b64encode(mac.digest()[:16]).rstrip(b"=").decode()
 
 
 # --- the grants ---
@@ -314,7 +326,7 @@ class IDToken(OpenIDCode):  # type: ignore[misc]
                 "exp": now + ID_TOKEN_SECONDS}  # fmt: skip
 
     def generate_user_info(self, user: Grantee, scope: str) -> dict[str, Any]:
-        return {**claims_for(user.release, scope_to_list(scope) or []), "sid": user.sid}
+        return {**claims_for(user.release, scope_to_list(scope) or []), "sid": user.client_sid}
 
 
 # --- the server ---
@@ -362,7 +374,7 @@ class Server(AuthorizationServer):  # type: ignore[misc]
             "aud": client.client_id,
             "client_id": client.client_id,
             "scope": scope or "",
-            "sid": user.sid,
+            "sid": user.client_sid,
             "grant": user.family_id,
             "iat": now,
             "exp": now + ACCESS_TOKEN_SECONDS,
