@@ -22,7 +22,7 @@ LANG_COOKIE = "schulhof_lang"
 
 _DE: dict[str, str] = {
     "brand": "Schulhof",
-    "skip_to_form": "Zum Formular springen",
+    "skip_to_content": "Zum Inhalt springen",
     "switch_to": "English",
     "switch_label": "Switch to English",
     "error_summary": "Bitte prüfen Sie Ihre Eingaben:",
@@ -30,7 +30,6 @@ _DE: dict[str, str] = {
     "signin_title": "Anmelden",
     "signin_intro": "Melden Sie sich mit Ihrem Schulhof-Benutzernamen und Passwort an.",
     "username": "Benutzername",
-    "username_hint": "Zum Beispiel anna.mueller",
     "password": "Passwort",
     "signin_button": "Anmelden",
     "signin_failed": (
@@ -111,14 +110,13 @@ _DE: dict[str, str] = {
 
 _EN: dict[str, str] = {
     "brand": "Schulhof",
-    "skip_to_form": "Skip to the form",
+    "skip_to_content": "Skip to the content",
     "switch_to": "Deutsch",
     "switch_label": "Auf Deutsch anzeigen",
     "error_summary": "Please check what you entered:",
     "signin_title": "Sign in",
     "signin_intro": "Sign in with your Schulhof username and password.",
     "username": "Username",
-    "username_hint": "For example anna.mueller",
     "password": "Password",
     "signin_button": "Sign in",
     "signin_failed": (
