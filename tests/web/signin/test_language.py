@@ -18,6 +18,7 @@ def test_german_is_the_default(client: TestClient) -> None:
     page = client.get("/signin")
     assert '<html lang="de">' in page.text
     assert "<h1>Anmelden</h1>" in page.text
+    assert page.headers["content-language"] == "de"
     assert 'lang="en"' in page.text  # the switch link, marked as English
     assert ">English</a>" in page.text
 
@@ -30,6 +31,7 @@ def test_the_switch_sets_a_cookie_and_keeps_next(client: TestClient) -> None:
     assert href == "/signin?lang=en&next=%2Foidc%2Fauthorize%3Fx%3D1"
     english = client.get(href)
     assert '<html lang="en">' in english.text
+    assert english.headers["content-language"] == "en"
     assert "<h1>Sign in</h1>" in english.text
     assert 'name="next" value="/oidc/authorize?x=1"' in english.text
     assert "schulhof_lang=en" in english.headers["set-cookie"]

@@ -106,7 +106,11 @@ def render(
         css_url=CSS_PATH,
         **context,
     )
-    response = HTMLResponse(html, status_code=status, headers={**HEADERS, **(headers or {})})
+    response = HTMLResponse(
+        html,
+        status_code=status,
+        headers={**HEADERS, "Content-Language": lang.value, **(headers or {})},
+    )
     secure = sso.is_secure(request)
     if remember:
         response.set_cookie(
