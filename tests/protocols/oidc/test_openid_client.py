@@ -6,6 +6,7 @@ openid-client comes from tests/protocols/oidc/rp (scripts/install-node-deps)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -13,7 +14,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -22,12 +23,15 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+import sqlalchemy as sa
 import uvicorn
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from schulhof.services import keys
 from schulhof.services.runtime import Services, utcnow
+from schulhof.store.database import write_connection
+from schulhof.store.tables import sso_sessions
 from schulhof.web.app import create_app
 from tests.web.oidc_support import MINH_PASSWORD, add_minh, register
 from tests.web.signin.people import LINA_PASSWORD, PETRA_INITIAL, People, build
@@ -56,6 +60,7 @@ class Listener:
     port: int
     fail_first: int = 1
     received: list[tuple[float, str]] = field(default_factory=list)
+    on_expire: Callable[[], None] = lambda: None  # POST /expire: the test's hook
 
     @property
     def base(self) -> str:
@@ -68,6 +73,11 @@ def listener() -> Iterator[Listener]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
+            if self.path == "/expire":
+                state.on_expire()
+                self.send_response(204)
+                self.end_headers()
+                return
             length = int(self.headers.get("content-length", "0"))
             form = parse_qs(self.rfile.read(length).decode())
             state.received.append((time.monotonic(), form.get("logout_token", [""])[0]))
@@ -226,3 +236,24 @@ def test_openid_client_gets_no_tokens_for_people_it_may_not_have(
         assert out["first"] == {"stopped_at": "/signin", "status": 401}
     else:
         assert out["first"]["stopped_at"] == "/password/change"
+
+
+def test_openid_client_after_the_session_expired(
+    svc: Services, provider: Provider, listener: Listener
+) -> None:
+    def expire() -> None:  # as if 8 hours had passed: the session's end is in the past
+        with write_connection(svc.engine) as conn:
+            conn.execute(
+                sa.update(sso_sessions).values(expires_at=utcnow() - dt.timedelta(seconds=1))
+            )
+
+    listener.on_expire = expire
+    client_id, secret = provider.confidential
+    out = run_rp(
+        provider, listener, client_id=client_id, client_secret=secret, auth="basic",
+        username=provider.people.lina, password=LINA_PASSWORD, mode="expire",
+        expire_hook=f"{listener.base}/expire",
+    )  # fmt: skip
+    assert "claims" in out  # signed in once
+    assert out["after_expiry"] == {"stopped_at": "/signin", "status": 200}
+    assert out["silent_after_expiry"] == "login_required"

@@ -4,7 +4,7 @@
 //
 // Usage: node rp.mjs '<json>'  with issuer, client_id, client_secret (or null: public),
 // auth ("basic" | "post" | "none"), redirect_uri, post_logout_redirect_uri, username,
-// password, mode ("full" | "signin"). Prints one JSON object of what happened; exits
+// password, mode ("full" | "signin" | "expire"), expire_hook (a URL the test listens on). Prints one JSON object of what happened; exits
 // non-zero only on an unexpected failure (a check of openid-client that did not pass).
 
 import * as oidc from 'openid-client'
@@ -143,6 +143,16 @@ const tokens = await grant(config, first)
 out.id_token = tokens.id_token
 out.claims = tokens.claims()
 out.userinfo = await oidc.fetchUserInfo(config, tokens.access_token, out.claims.sub)
+
+if (cfg.mode === 'expire') {
+  // The test ends the SSO session's lifetime (a hook on its listener); the next sign-in
+  // to this RP must ask for the password again, and prompt=none must say login_required.
+  await fetch(cfg.expire_hook, { method: 'POST' })
+  const again = await fresh(config)
+  out.after_expiry = again.result
+  const silent = await fresh(config, { prompt: 'none' })
+  out.silent_after_expiry = silent.result.callback ? await refusal(grant(config, silent)) : silent.result
+}
 
 if (cfg.mode === 'full') {
   // Refresh: rotated; the old one presented again revokes the family.
