@@ -24,10 +24,12 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from schulhof.protocols.saml import flow, logout
 from schulhof.protocols.saml.idp import Paths, RequestError
+from schulhof.services import saml_reauth
 from schulhof.services.runtime import Services
 from schulhof.services.sessions import Session
+from schulhof.services.signin import SignInRefused
 from schulhof.web import sso
-from schulhof.web.signin import texts
+from schulhof.web.signin import csrf, texts
 from schulhof.web.signin.pages import CSS_PATH
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
 CONTINUE = "/saml/sso/continue"
+REAUTH = "/saml/sso/reauth"
 SLO_COOKIE = "schulhof_saml_slo"
 PASSWORD_CHANGE = "/password/change"  # noqa: S105 (a path, not a password)
 OptionalForm = Annotated[str | None, Form()]
@@ -49,6 +52,13 @@ _TEXT = {
         "error_title": "Anmeldung beim Dienst nicht möglich",
         "error_intro": "Die Anfrage des Dienstes kann nicht beantwortet werden:",
         "signed_out": "Sie sind abgemeldet.",
+        "reauth_title": "Passwort bestätigen",
+        "reauth_intro": "Der Dienst verlangt, dass Sie sich erneut anmelden. Bitte geben Sie "
+        "Ihr Passwort ein.",
+        "password": "Passwort",
+        "reauth_button": "Bestätigen",
+        "reauth_wrong": "Das Passwort ist falsch.",
+        "reauth_wait": "Zu viele Fehlversuche. Bitte warten Sie {seconds} Sekunden.",
     },
     "en": {
         "title": "Redirecting",
@@ -57,6 +67,12 @@ _TEXT = {
         "error_title": "Cannot sign in to the service",
         "error_intro": "The service's request cannot be answered:",
         "signed_out": "You are signed out.",
+        "reauth_title": "Confirm your password",
+        "reauth_intro": "The service asks you to sign in again. Please enter your password.",
+        "password": "Password",
+        "reauth_button": "Confirm",
+        "reauth_wrong": "The password is wrong.",
+        "reauth_wait": "Too many failed attempts. Please wait {seconds} seconds.",
     },
 }
 
@@ -225,7 +241,84 @@ def sso_continue(request: Request, p: str = "") -> Response:
                 status_code=303,
                 headers=_headers(),
             )
+        if flow.needs_fresh_sign_in(pending, session):
+            return _reauth_page(request, p)
         answer = flow.answer(svc, _paths(request), pending, session, scope=_scope(request))
+    except RequestError as exc:
+        return error_page(request, str(exc))
+    return post_form(request, answer)
+
+
+def _reauth_page(
+    request: Request,
+    token: str,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    retry_after: int | None = None,
+) -> HTMLResponse:
+    """ForceAuthn: the signed-in person types the password again (no username field: the
+    session says who it is)."""
+    t = _t(request)
+    csrf_value, fresh_cookie = csrf.token_for(request)
+    alert = (
+        f'<p role="alert" id="password-error" class="error">{html.escape(error)}</p>'
+        if error
+        else ""
+    )
+    described = ' aria-describedby="password-error" aria-invalid="true"' if error else ""
+    body = (
+        f"<h1>{html.escape(t['reauth_title'])}</h1><p>{html.escape(t['reauth_intro'])}</p>"
+        f'{alert}<form method="post" action="{REAUTH}">'
+        f'<input type="hidden" name="p" value="{html.escape(token)}">'
+        f'<input type="hidden" name="{csrf.FIELD}" value="{html.escape(csrf_value)}">'
+        f'<label for="password">{html.escape(t["password"])}</label>'
+        f'<input id="password" name="password" type="password" autocomplete="current-password"'
+        f" required autofocus{described}>"
+        f'<button type="submit">{html.escape(t["reauth_button"])}</button></form>'
+    )
+    response = _page(request, t["reauth_title"], body, status=status)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    if fresh_cookie is not None:
+        csrf.set_cookie(response, fresh_cookie, secure=sso.is_secure(request))
+    return response
+
+
+@router.post(REAUTH)
+def sso_reauthenticate(
+    request: Request,
+    p: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    token: Annotated[str, Form(alias=csrf.FIELD)] = "",
+) -> Response:
+    """The password typed again for ForceAuthn: then the request is answered, with this
+    moment as the AuthnInstant."""
+    svc = _svc(request)
+    if not csrf.verify(request, token):
+        return error_page(request, "the form has expired; please start again", status=403)
+    pending = flow.resume(svc, p)
+    if pending is None:
+        return error_page(request, "the sign-in request has expired; please start again")
+    session = sso.current_session(request)
+    if session is None or session.must_change:
+        return RedirectResponse(f"{CONTINUE}?p={p}", status_code=303, headers=_headers())
+    address = request.client.host if request.client else "unknown"
+    try:
+        saml_reauth.confirm_password(svc, session.person_id, password, address=address)
+    except SignInRefused as refused:
+        t = _t(request)
+        if refused.reason == "throttled":
+            message = t["reauth_wait"].format(seconds=refused.retry_after)
+            return _reauth_page(
+                request, p, error=message, status=429, retry_after=refused.retry_after
+            )
+        return _reauth_page(request, p, error=t["reauth_wrong"], status=401)
+    try:
+        answer = flow.answer(
+            svc, _paths(request), pending, session, scope=_scope(request),
+            authenticated_at=svc.clock(),
+        )  # fmt: skip
     except RequestError as exc:
         return error_page(request, str(exc))
     return post_form(request, answer)

@@ -124,11 +124,11 @@ class ServiceProvider:
         return OneLogin_Saml2_Auth(request, self.settings)
 
     def login_url(
-        self, relay_state: str = "/kurs/7", *, is_passive: bool = False
+        self, relay_state: str = "/kurs/7", *, is_passive: bool = False, force: bool = False
     ) -> tuple[str, str]:
         """SP-initiated sign-in, HTTP-Redirect binding: (URL at the IdP, request id)."""
         auth = self._auth()
-        url = auth.login(return_to=relay_state, is_passive=is_passive)
+        url = auth.login(return_to=relay_state, is_passive=is_passive, force_authn=force)
         return str(url), str(auth.get_last_request_id())
 
     def login_post(self, relay_state: str = "/kurs/7") -> tuple[dict[str, str], str]:

@@ -10,8 +10,8 @@ to the SP's registered ACS like any answer. A request that cannot be trusted at 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import secrets
-import time
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -129,13 +129,13 @@ def accept(
         force_authn=info.force_authn,
         is_passive=info.is_passive,
         relay_state=relay_state,
-        at=int(time.time()),
+        at=round(svc.clock().timestamp(), 3),
     )
     return seal(_pending_key(svc), pending)
 
 
 def resume(svc: Services, token: str) -> Pending | None:
-    return unseal(_pending_key(svc), token, time.time())
+    return unseal(_pending_key(svc), token, svc.clock().timestamp())
 
 
 def choose_format(requested: str | None, sp_formats: tuple[str, ...]) -> str | None:
@@ -146,10 +146,23 @@ def choose_format(requested: str | None, sp_formats: tuple[str, ...]) -> str | N
     return next((f for f in sp_formats if f in idp.NAME_ID_FORMATS), NAMEID_FORMAT_PERSISTENT)
 
 
+def needs_fresh_sign_in(pending: Pending, session: Session) -> bool:
+    """ForceAuthn (SAML Core §3.4.1): the IdP MUST authenticate the person anew rather than
+    rely on a sign-in from before the request."""
+    return pending.force_authn and session.auth_time.timestamp() < pending.at
+
+
 def answer(
-    svc: Services, paths: idp.Paths, pending: Pending, session: Session, *, scope: str
+    svc: Services,
+    paths: idp.Paths,
+    pending: Pending,
+    session: Session,
+    *,
+    scope: str,
+    authenticated_at: dt.datetime | None = None,
 ) -> PostForm:
-    """The Response for a live, unrestricted session: an assertion, or a refusal."""
+    """The Response for a live, unrestricted session: an assertion, or a refusal.
+    `authenticated_at`: when the person just typed their password again (ForceAuthn)."""
     if session.must_change:  # the web layer sends these to the password change first
         raise RequestError("the initial password must be changed first")
     client, engine = engine_for(svc, paths, pending.sp)
@@ -185,7 +198,7 @@ def answer(
         name_id=name_id,
         name_id_format=fmt,
         attributes_=values,
-        auth_time=session.auth_time,
+        auth_time=authenticated_at or session.auth_time,
         session_index=index,
         session_not_on_or_after=session.expires_at,
     )

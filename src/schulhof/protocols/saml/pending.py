@@ -29,7 +29,7 @@ class Pending:
     force_authn: bool
     is_passive: bool
     relay_state: str | None
-    at: int  # when accepted, seconds since the epoch
+    at: float  # when accepted, seconds since the epoch (the services' clock)
 
 
 def _b64(data: bytes) -> str:
