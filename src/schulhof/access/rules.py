@@ -35,6 +35,11 @@ PERSON_ATTRIBUTES = frozenset(
      "disabled_at", "delete_after", "schools", "roles", "contexts", "classes", "sources",
      "version"}
 )  # fmt: skip
+# Granted only by name, never by default and never to a person reading themselves: the NT
+# hash of a person's password (sambaNTPassword, for FreeRADIUS MSCHAPv2), a secret as good
+# as the password (services/nt_hashes.py).
+NT_HASH_GRANT = "sambaNTPassword"
+GRANTABLE_ATTRIBUTES = PERSON_ATTRIBUTES | {NT_HASH_GRANT}
 
 
 def sees_every_school(actor: Actor) -> bool:
@@ -118,8 +123,17 @@ def visible_attributes(actor: Actor) -> frozenset[str] | None:
     """The person attributes the actor may see; None means all."""
     if actor.kind is ActorKind.SERVICE:
         granted = actor.attributes if actor.attributes is not None else SERVICE_DEFAULT_ATTRIBUTES
-        return granted & PERSON_ATTRIBUTES
+        return granted & GRANTABLE_ATTRIBUTES
     return None
+
+
+def may_read_nt_hashes(actor: Actor) -> bool:
+    """Only a service whose registration names sambaNTPassword."""
+    return (
+        actor.kind is ActorKind.SERVICE
+        and actor.attributes is not None
+        and NT_HASH_GRANT in actor.attributes
+    )
 
 
 def may_read_audit(actor: Actor) -> bool:

@@ -19,6 +19,7 @@ from schulhof.domain.errors import (
     StaleWriteError,
     ValidationError,
 )
+from schulhof.services import nt_hashes
 from schulhof.services.runtime import Services, open_services
 from schulhof.services.settings import load_settings
 
@@ -47,6 +48,8 @@ class State:
     def services(self) -> Services:
         if self._services is None:
             self._services = open_services(self.db, load_settings(self.config))
+            # NT hashes live only while `[ldap] nt_hash` is on (services/nt_hashes.py).
+            nt_hashes.drop_if_disabled(self._services)
         return self._services
 
 

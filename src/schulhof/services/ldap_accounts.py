@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from schulhof.access.actors import Actor, ActorKind
+from schulhof.access.rules import NT_HASH_GRANT
 from schulhof.domain.errors import ConflictError, ValidationError
 from schulhof.services import audit, signin, tokens
 from schulhof.services.runtime import Services
@@ -60,6 +61,10 @@ def add_client(
     ]
     if any(t.name.lower() == name.lower() for t in active):
         raise ConflictError(f"a service named {name} exists")
+    if attributes is not None:  # the LDAP spelling is case-insensitive
+        attributes = tuple(
+            NT_HASH_GRANT if a.lower() == NT_HASH_GRANT.lower() else a for a in attributes
+        )
     scope = schools or tuple(s.number for s in list_schools(svc))
     made = tokens.create_token(
         svc, actor, role=ActorKind.SERVICE, name=name, schools=scope, attributes=attributes

@@ -26,7 +26,7 @@ from schulhof.domain.password_policy import (
     check_new_password,
     policy_for,
 )
-from schulhof.services import audit
+from schulhof.services import audit, nt_hashes
 from schulhof.services.persons import load_readable, taught_by
 from schulhof.services.runtime import Services
 from schulhof.services.settings import Argon2Params
@@ -126,12 +126,13 @@ def _store(
     svc: Services, actor: Actor, person: Person, password: str, *, must_change: bool
 ) -> None:
     hashed = hasher_for(svc.settings.argon2).hash(password)  # outside the transaction: slow
+    nt = nt_hashes.for_password(svc, password, must_change=must_change)  # None unless enabled
     now = svc.clock()
     with write_connection(svc.engine) as conn:
         if person_store.load_one(conn, person.id) is None:
             raise NotFoundError(f"no person {person.username}")
         credential_store.put(
-            conn, person.id, hashed, must_change=must_change, now=now, by=actor.label
+            conn, person.id, hashed, must_change=must_change, now=now, by=actor.label, nt_hash=nt
         )
         audit.record(
             conn,

@@ -35,6 +35,10 @@ class Settings:
     # SAML eduPersonPrincipalName / eduPersonScopedAffiliation scope (`[saml] scope`);
     # None: the host of the public URL.
     saml_scope: str | None = None
+    # `[ldap] nt_hash`: also store each new password's NT hash (unsalted MD4) and serve it
+    # as sambaNTPassword to LDAP accounts granted it (FreeRADIUS MSCHAPv2). Off: none are
+    # kept (docs/ldap.md).
+    ldap_nt_hash: bool = False
 
     def template_for(self, role: Role | None) -> str:
         if role is None:
@@ -80,6 +84,14 @@ def load_settings(path: Path | None) -> Settings:
             keep_source_usernames=bool(guard.get("keep_source_usernames", False)),
             argon2=argon2,
             saml_scope=str(data["saml"]["scope"]) if "scope" in data.get("saml", {}) else None,
+            ldap_nt_hash=_flag(data.get("ldap", {}), "nt_hash", "[ldap] nt_hash"),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigurationError(f"{path}: {exc}") from exc
+
+
+def _flag(section: dict[str, object], key: str, name: str) -> bool:
+    value = section.get(key, False)
+    if not isinstance(value, bool):  # "false" as a string would be true: refuse it
+        raise ValueError(f"{name} is true or false, not {value!r}")
+    return value

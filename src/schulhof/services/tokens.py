@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 
 from schulhof.access.actors import Actor, ActorKind
-from schulhof.access.rules import PERSON_ATTRIBUTES, may_manage_tokens
+from schulhof.access.rules import GRANTABLE_ATTRIBUTES, may_manage_tokens
 from schulhof.domain.errors import NotFoundError, PermissionDeniedError, ValidationError
 from schulhof.services.runtime import Services
 from schulhof.services.schools import list_schools
@@ -65,7 +65,7 @@ def create_token(
     if role is ActorKind.TEACHER and person is None:
         raise ValidationError("a teacher token needs --person", field="person")
     if attributes is not None:
-        bad = sorted(set(attributes) - PERSON_ATTRIBUTES)
+        bad = sorted(set(attributes) - GRANTABLE_ATTRIBUTES)
         if bad:
             raise ValidationError(f"unknown attributes: {', '.join(bad)}", field="attributes")
     if expires_days is not None and expires_days <= 0:

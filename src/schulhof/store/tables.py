@@ -231,6 +231,9 @@ credentials = sa.Table(
     sa.Column("must_change", sa.Boolean, nullable=False),
     sa.Column("updated_at", TS, nullable=False),
     sa.Column("updated_by", sa.String(200), nullable=False),
+    # NT hash (MD4 of UTF-16LE, 32 hex digits, upper case) for FreeRADIUS MSCHAPv2; only
+    # while `[ldap] nt_hash` is on (migration 0005).
+    sa.Column("nt_hash", sa.String(32), nullable=True),
 )
 
 # What the change log does not hold: reads of personal data, password resets, sign-ins.

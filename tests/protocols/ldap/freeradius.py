@@ -1,5 +1,7 @@
 """A throwaway FreeRADIUS 3 whose rlm_ldap asks Schulhof: PAP, the password checked by an
-LDAP bind as the user (the way a school's WLAN controller authenticates against LDAP)."""
+LDAP bind as the user (the way a school's WLAN controller authenticates against LDAP), and
+MS-CHAP, checked by rlm_mschap against the sambaNTPassword rlm_ldap read (PEAP/MSCHAPv2
+in a WLAN works the same way)."""
 
 from __future__ import annotations
 
@@ -61,6 +63,9 @@ modules {{
         identity = "{identity}"
         password = "{password}"
         base_dn = "{base}"
+        update {{
+            control:NT-Password := 'sambaNTPassword'
+        }}
         user {{
             base_dn = "ou=people,{base}"
             filter = "(uid=%{{%{{Stripped-User-Name}}:-%{{User-Name}}}})"
@@ -87,6 +92,12 @@ modules {{
             idle_timeout = 60
         }}
     }}
+    mschap {{
+        use_mppe = no
+    }}
+    pap {{
+        normalise = yes
+    }}
 }}
 server default {{
     listen {{
@@ -101,10 +112,16 @@ server default {{
                 Auth-Type := ldap
             }}
         }}
+        # rlm_pap turns the hex sambaNTPassword into the 16 bytes rlm_mschap compares.
+        pap
+        mschap
     }}
     authenticate {{
         Auth-Type LDAP {{
             ldap
+        }}
+        Auth-Type MS-CHAP {{
+            mschap
         }}
     }}
 }}
@@ -148,10 +165,21 @@ def running_freeradius(
         log.close()
 
 
-def radtest(user: str, password: str, port: int) -> str:
-    """One PAP Access-Request; returns radtest's output."""
+def radtest(user: str, password: str, port: int, *, method: str = "pap") -> str:
+    """One Access-Request (`method`: pap or mschap); returns radtest's output, in which
+    only "Received Access-Accept" is an acceptance (a reject prints "Expected
+    Access-Accept got Access-Reject")."""
     done = subprocess.run(
-        [require("radtest", "freeradius-utils"), user, password, f"127.0.0.1:{port}", "0", SECRET],
+        [
+            require("radtest", "freeradius-utils"),
+            "-t",
+            method,
+            user,
+            password,
+            f"127.0.0.1:{port}",
+            "0",
+            SECRET,
+        ],
         capture_output=True,
         text=True,
         timeout=30,

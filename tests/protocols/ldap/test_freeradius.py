@@ -15,7 +15,9 @@ def test_freeradius_pap_through_rlm_ldap(
         tmp_path / "radius", ldap_port=ldap_server.port, identity=city.client_dn,
         password=city.client_password, ca=tls.cert,
     ) as port:  # fmt: skip
-        assert "Access-Accept" in radtest(city.student, city.password, port)
-        assert "Access-Reject" in radtest(city.student, "wrong-password", port)
-        assert "Access-Reject" in radtest(city.disabled, city.password, port)
-        assert "Access-Reject" in radtest(city.teacher, city.password, port)  # not its school
+        assert "Received Access-Accept" in radtest(city.student, city.password, port)
+        assert "Received Access-Reject" in radtest(city.student, "wrong-password", port)
+        assert "Received Access-Reject" in radtest(city.disabled, city.password, port)
+        assert "Received Access-Reject" in radtest(
+            city.teacher, city.password, port
+        )  # not its school

@@ -58,6 +58,9 @@ class AttributeType:
     grant: frozenset[str] = frozenset()  # person attributes (access/rules) a reader needs
     sup: str | None = None
     desc: str | None = None
+    # Never in the entry index and never sent for '*': read from the services for the
+    # entries of a search that names it (sambaNTPassword).
+    secret: bool = False
 
     @property
     def key(self) -> str:
@@ -147,6 +150,12 @@ ATTRIBUTES: tuple[AttributeType, ...] = (
         grant=frozenset({"state"}), desc="Schulhof: active or disabled"),
     _ci("schulhofGroupKind", f"{SCHULHOF_ARC}.1.4", single=True,
         desc="Schulhof: class, course, workgroup or role"),
+    # Samba's definition (samba.schema); served as FreeRADIUS reads it for MSCHAPv2.
+    AttributeType(
+        "sambaNTPassword", "1.3.6.1.4.1.7165.2.1.25", f"{IA5_STRING}{{32}}", Match.CASE_IGNORE,
+        "caseIgnoreIA5Match", single=True, grant=frozenset({"sambaNTPassword"}), secret=True,
+        desc="MD4 hash of the unicode password",
+    ),
     # Operational (RFC 4530, 4512, 5020): returned for '+' or by name.
     AttributeType(
         "entryUUID", "1.3.6.1.1.16.4", UUID_SYNTAX, Match.UUID, "UUIDMatch",
@@ -264,7 +273,8 @@ OBJECT_CLASSES: tuple[ObjectClass, ...] = (
                 may=("memberUid", "description")),
     ObjectClass("schulhofPerson", f"{SCHULHOF_ARC}.2.1", "AUXILIARY",
                 may=("schulhofSchoolNumber", "schulhofRole", "schulhofLifecycleState",
-                     "memberOf"), desc="Schulhof: schools, roles and lifecycle of a person"),
+                     "memberOf", "sambaNTPassword"),
+                desc="Schulhof: schools, roles and lifecycle of a person"),
     ObjectClass("schulhofGroup", f"{SCHULHOF_ARC}.2.2", "AUXILIARY",
                 may=("schulhofSchoolNumber", "schulhofGroupKind"),
                 desc="Schulhof: school and kind of a group"),
@@ -320,7 +330,7 @@ def subschema_values() -> dict[str, list[str]]:
 _SLAPD_ATTRIBUTES = (
     "homeDirectory", "loginShell", "memberUid", "memberOf",
     "eduPersonAffiliation", "schulhofSchoolNumber", "schulhofRole", "schulhofLifecycleState",
-    "schulhofGroupKind",
+    "schulhofGroupKind", "sambaNTPassword",
 )  # fmt: skip
 _SLAPD_CLASSES = ("posixAccount", "eduPerson", "posixGroup", "schulhofPerson", "schulhofGroup")
 

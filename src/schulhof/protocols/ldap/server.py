@@ -24,7 +24,13 @@ from schulhof.access.rules import SERVICE_DEFAULT_ATTRIBUTES
 from schulhof.protocols.ldap import ber, codec, directory
 from schulhof.protocols.ldap import dn as dns
 from schulhof.protocols.ldap import filters as flt
-from schulhof.protocols.ldap.entries import SUBSCHEMA_DN, Entry, EntryKind, person_dn
+from schulhof.protocols.ldap.entries import (
+    SUBSCHEMA_DN,
+    Entry,
+    EntryKind,
+    is_active,
+    person_dn,
+)
 from schulhof.protocols.ldap.reader import Reader
 from schulhof.protocols.ldap.results import (
     ALL_OPERATIONAL_FEATURE,
@@ -34,7 +40,7 @@ from schulhof.protocols.ldap.results import (
     ResultCode,
 )
 from schulhof.protocols.ldap.schema import BY_NAME, AttributeType, lookup, subschema_values
-from schulhof.services import ldap_accounts
+from schulhof.services import ldap_accounts, nt_hashes
 from schulhof.services.ldap_accounts import BindRefused
 from schulhof.services.runtime import Services
 
@@ -258,6 +264,8 @@ class _Selection:
             return False
         if at.key in self.named:
             return True
+        if at.secret:
+            return False  # only by name: a dump with '*' carries no password equivalents
         return self.all_operational if at.operational else self.all_user
 
 
@@ -518,9 +526,12 @@ class Session:
         if over:
             matches = matches[:limit]
         send, rest = (matches[:page_size], matches[page_size:]) if page_size else (matches, [])
+        secrets_ = await self._secrets(send, reader, selection)
         batch: list[bytes] = []  # one socket write per batch, not per entry
         for entry in send:
-            batch.append(ber.message(mid, self._encode(entry, reader, selection, req.types_only)))
+            batch.append(
+                ber.message(mid, self._encode(entry, reader, selection, req.types_only, secrets_))
+            )
             if len(batch) == FLUSH_EVERY:
                 self.writer.write(b"".join(batch))
                 batch.clear()
@@ -588,11 +599,34 @@ class Session:
                 return e.dn
         return ""
 
-    def _encode(self, entry: Entry, reader: Reader, sel: _Selection, types_only: bool) -> bytes:
+    async def _secrets(
+        self, send: Sequence[Entry], reader: Reader, sel: _Selection
+    ) -> dict[str, str]:
+        """NT hashes of the active people among `send`, when the search names
+        sambaNTPassword and the reader is granted it (read now, not kept in the index)."""
+        at = BY_NAME["sambantpassword"]
+        if at.key not in sel.named or sel.none:
+            return {}
+        ids = [
+            e.person.id
+            for e in send
+            if e.person is not None and is_active(e.person) and reader.may_see(e, at)
+        ]
+        if not ids:
+            return {}
+        return await asyncio.to_thread(nt_hashes.for_people, self.server.svc, ids)
+
+    def _encode(
+        self, entry: Entry, reader: Reader, sel: _Selection, types_only: bool,
+        secrets_: dict[str, str] | None = None,
+    ) -> bytes:  # fmt: skip
         if sel.none:
             return ber.search_entry(entry.dn, ())
         d = self.server.directory
         parts = []
+        secret = secrets_.get(entry.person.id) if secrets_ and entry.person else None
+        if secret is not None:
+            parts.append(ber.attribute("sambaNTPassword", () if types_only else (secret,)))
         for key, raw in entry.attrs.items():
             at = BY_NAME.get(key)
             if at is None or not sel.wants(at):
