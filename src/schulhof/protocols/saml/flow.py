@@ -30,7 +30,7 @@ from schulhof.domain.errors import NotFoundError
 from schulhof.protocols.saml import attributes, idp
 from schulhof.protocols.saml.idp import RequestError, SpEngine
 from schulhof.protocols.saml.metadata import MetadataError
-from schulhof.protocols.saml.pending import MAX_RELAY_STATE, Pending, seal, unseal
+from schulhof.protocols.saml.pending import MAX_RELAY_STATE, MAX_SEALED, Pending, seal, unseal
 from schulhof.services import clients, keys, release, saml_events, sessions
 from schulhof.services.clients import ServiceClient
 from schulhof.services.runtime import Services
@@ -131,7 +131,10 @@ def accept(
         relay_state=relay_state,
         at=round(svc.clock().timestamp(), 3),
     )
-    return seal(_pending_key(svc), pending)
+    sealed = seal(_pending_key(svc), pending)
+    if len(sealed) > MAX_SEALED:
+        raise RequestError("the request is too large (RelayState or ACS URL)")
+    return sealed
 
 
 def resume(svc: Services, token: str) -> Pending | None:

@@ -17,7 +17,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 MAX_AGE_SECONDS = 3600  # a child may take a while to type a password; sessions idle 1 h
-MAX_RELAY_STATE = 1000  # SAML Bindings §3.4.3 says 80 bytes; real SPs send URLs
+MAX_RELAY_STATE = 512  # SAML Bindings §3.4.3 says 80 bytes; real SPs send URLs
+# The sealed request rides in the sign-in page's `next`, which takes at most 2000 characters.
+MAX_SEALED = 1900
 
 
 @dataclass(frozen=True, slots=True)
