@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import sqlalchemy as sa
 
 from schulhof.access.actors import OPERATOR
-from schulhof.services import audit, oidc_grants
+from schulhof.services import audit, oidc_grants, sessions
 from schulhof.services.oidc_grants import CodeRequest
 from schulhof.services.runtime import Services
 from schulhof.store.database import read_connection
@@ -99,3 +99,17 @@ def test_only_hashes_are_stored(svc: Services) -> None:
 def test_lifetimes() -> None:
     assert dt.timedelta(seconds=60) == oidc_grants.CODE_LIFETIME
     assert dt.timedelta(days=30) == oidc_grants.REFRESH_LIFETIME
+
+
+def test_refresh_ends_with_a_session_ended_elsewhere_not_with_an_expired_one(
+    svc: Services, clock: FixedClock
+) -> None:
+    _, ended = sessions.start(svc, PERSON, address="x", must_change=False)
+    _, expired = sessions.start(svc, PERSON, address="x", must_change=False)
+    first = _refresh(svc, family="f-ended", sid=ended.sid)
+    second = _refresh(svc, family="f-expired", sid=expired.sid)
+    sessions.end_all_for(svc, PERSON, except_sid=expired.sid)  # e.g. the password changed
+    clock.advance(hours=9)  # the other session expires on its own
+    assert oidc_grants.use_refresh(svc, first, "lms") is None
+    assert oidc_grants.active_family(svc, "f-ended") is None
+    assert oidc_grants.use_refresh(svc, second, "lms") is not None

@@ -5,7 +5,9 @@
   that authorization code") — the family of a code is named after the code's hash.
 - A refresh token lives 30 days and is rotated on every use. Presenting a used one revokes
   its whole family and is audited as `oidc.refresh_reuse` (OAuth 2.0 Security BCP §4.14).
-- Ending an SSO session revokes every refresh token issued under its `sid`.
+- Ending an SSO session revokes every refresh token issued under its `sid` (and a refresh
+  token whose session was ended by any other path is refused and revoked when presented;
+  a session that merely expired leaves its refresh tokens good for their 30 days).
 
 Only SHA-256 hashes of codes and tokens are stored; the values are handed out once.
 """
@@ -22,6 +24,7 @@ import sqlalchemy as sa
 from schulhof.services import audit
 from schulhof.services.runtime import Services
 from schulhof.store import oidc as store
+from schulhof.store import signin as signin_store
 from schulhof.store.audit import AuditEntry
 from schulhof.store.database import read_connection, write_connection
 from schulhof.store.oidc import CodeRow, RefreshRow, Use
@@ -116,9 +119,19 @@ def use_refresh(svc: Services, token: str, client_id: str) -> RefreshRow | None:
             revoked = store.revoke_family(conn, row.family_id, now)
             _audit(conn, now, "oidc.refresh_reuse", row.person_id, row.client_id, revoked)
             return None
+        if outcome is Use.OK and _session_ended(conn, row.sid):
+            # Ended by any path (sign-out, password changed elsewhere, person disabled),
+            # not merely expired: the tokens of that sign-in end with it.
+            store.revoke_family(conn, row.family_id, now)
+            return None
     if outcome is not Use.OK or not secrets.compare_digest(row.client_id, client_id):
         return None
     return row
+
+
+def _session_ended(conn: sa.Connection, sid: str) -> bool:
+    found = signin_store.session_by_sid(conn, sid)
+    return found is not None and found.revoked_at is not None
 
 
 def active_family(svc: Services, family_id: str) -> RefreshRow | None:
