@@ -88,16 +88,26 @@ def _address_key(address: str) -> str:
 
 
 def verify_password(
-    svc: Services, username: str, password: str, *, address: str, channel: str
+    svc: Services,
+    username: str,
+    password: str,
+    *,
+    address: str,
+    channel: str,
+    relayed: bool = False,
 ) -> Verified:
-    """The person behind `username` and `password`, or SignInRefused."""
+    """The person behind `username` and `password`, or SignInRefused. `relayed`: `address`
+    is a trusted relay of many people's sign-ins (a RADIUS server binding over LDAP for a
+    whole WLAN), counted per account only — its address would lock everyone out."""
     now = svc.clock()
     username = username.strip().lower()
     with read_connection(svc.engine) as conn:
         person_id = person_store.id_by_username(conn, username) if username else None
         person = person_store.load_one(conn, person_id) if person_id else None
         credential = credential_store.get(conn, person_id) if person_id else None
-        keys = [_address_key(address)] + ([_account_key(person_id)] if person_id else [])
+        keys = ([] if relayed else [_address_key(address)]) + (
+            [_account_key(person_id)] if person_id else []
+        )
         counts = signin_store.failures(conn, keys)
         child = person is not None and passwords.is_primary_child_in(conn, person)
     account_rule = CHILD_ACCOUNT if child else ACCOUNT
@@ -119,7 +129,8 @@ def verify_password(
 
     if not valid:
         with write_connection(svc.engine) as conn:
-            signin_store.add_failure(conn, _address_key(address), now, quiet=ADDRESS.quiet)
+            if not relayed:
+                signin_store.add_failure(conn, _address_key(address), now, quiet=ADDRESS.quiet)
             if person is not None:
                 signin_store.add_failure(
                     conn, _account_key(person.id), now, quiet=account_rule.quiet
