@@ -90,10 +90,14 @@ def authenticate_person(
     same audit trail. Unknown, disabled, without a password or a wrong one all give
     "invalid". A right but temporary password (must_change) is refused too: a WLAN must not
     accept the password printed on a letter for ever; the person changes it at the sign-in
-    page first.
+    page first. Binds from a relay (`[ldap] relay_addresses`: a RADIUS server binding for a
+    whole WLAN) are counted per account only.
     """
+    relayed = svc.settings.is_ldap_relay(address)
     try:
-        verified = signin.verify_password(svc, username, password, address=address, channel="ldap")
+        verified = signin.verify_password(
+            svc, username, password, address=address, channel="ldap", relayed=relayed
+        )
     except signin.SignInRefused as exc:
         if exc.reason == "throttled":
             return BindRefused("throttled", exc.retry_after)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,18 @@ class Settings:
     # as sambaNTPassword to LDAP accounts granted it (FreeRADIUS MSCHAPv2). Off: none are
     # kept (docs/ldap.md).
     ldap_nt_hash: bool = False
+    # `[ldap] relay_addresses`: RADIUS servers and other relays that bind for many people;
+    # their people binds are throttled per account only (services/signin.py `relayed`).
+    ldap_relays: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+
+    def is_ldap_relay(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped  # a dual-stack listener sees ::ffff:10.0.0.5
+        return any(ip in net for net in self.ldap_relays)
 
     def template_for(self, role: Role | None) -> str:
         if role is None:
@@ -65,6 +78,7 @@ def load_settings(path: Path | None) -> Settings:
     life = data.get("lifecycle", {})
     guard = data.get("import", {})
     pw = data.get("passwords", {})
+    ldap = data.get("ldap", {})
     try:
         argon2 = Argon2Params(
             time_cost=int(pw.get("time_cost", 2)),
@@ -84,7 +98,8 @@ def load_settings(path: Path | None) -> Settings:
             keep_source_usernames=bool(guard.get("keep_source_usernames", False)),
             argon2=argon2,
             saml_scope=str(data["saml"]["scope"]) if "scope" in data.get("saml", {}) else None,
-            ldap_nt_hash=_flag(data.get("ldap", {}), "nt_hash", "[ldap] nt_hash"),
+            ldap_nt_hash=_flag(ldap, "nt_hash", "[ldap] nt_hash"),
+            ldap_relays=_networks(ldap, "relay_addresses", "[ldap] relay_addresses"),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigurationError(f"{path}: {exc}") from exc
@@ -95,3 +110,12 @@ def _flag(section: dict[str, object], key: str, name: str) -> bool:
     if not isinstance(value, bool):  # "false" as a string would be true: refuse it
         raise ValueError(f"{name} is true or false, not {value!r}")
     return value
+
+
+def _networks(
+    section: dict[str, object], key: str, name: str
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    value = section.get(key, [])
+    if not isinstance(value, list):  # a string would be read character by character
+        raise ValueError(f"{name} is a list of addresses or networks, not {value!r}")
+    return tuple(ipaddress.ip_network(str(a), strict=False) for a in value)

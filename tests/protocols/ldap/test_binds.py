@@ -4,14 +4,19 @@ listener's own throttle. python-ldap over StartTLS, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import dataclasses
+import ipaddress
 import time
+from pathlib import Path
 from typing import Any
 
 import ldap
 import pytest
 
+from schulhof.domain.errors import ConfigurationError
 from schulhof.services import audit, passwords, persons, signin
 from schulhof.services.runtime import Services
+from schulhof.services.settings import load_settings
 from tests.conftest import FixedClock
 from tests.protocols.ldap.support import OP, PEOPLE, City, RunningServer, Tls
 
@@ -114,3 +119,37 @@ def test_failed_service_binds_slow_down_the_next_ones(
     start = time.monotonic()
     conn.simple_bind_s(city.client_dn, city.client_password)  # a success cleared the count
     assert time.monotonic() - start < 1.5
+
+
+@pytest.mark.parametrize("relay", [False, True])
+def test_a_relay_s_address_is_not_counted_for_people(
+    ldap_server: RunningServer, city: City, tls: Tls, svc: Services, relay: bool
+) -> None:
+    """A RADIUS server binds for a whole WLAN from one address: 50 wrong passwords there
+    (old phones retrying) would lock everyone out, unless it is a listed relay."""
+    if relay:
+        nets = (ipaddress.ip_network("127.0.0.0/8"),)
+        svc.settings = dataclasses.replace(svc.settings, ldap_relays=nets)
+    conn = _conn(ldap_server, tls)
+    for n in range(50):  # unknown names count against the address only
+        assert _refused(conn, f"uid=nobody{n},{PEOPLE}", "wrong-password") == ""
+    me = f"uid={city.student},{PEOPLE}"
+    if relay:
+        conn.simple_bind_s(me, city.password)
+        assert conn.whoami_s() == f"dn:{me}"
+    else:
+        assert _refused(conn, me, city.password).startswith("too many failed sign-ins")
+
+
+def test_relay_addresses_are_read_from_the_settings_file(tmp_path: Path) -> None:
+    config = tmp_path / "schulhof.toml"
+    config.write_text('[ldap]\nrelay_addresses = ["10.0.0.5", "192.168.8.0/24", "fd00::7"]\n')
+    settings = load_settings(config)
+    assert settings.is_ldap_relay("10.0.0.5")
+    assert settings.is_ldap_relay("::ffff:192.168.8.20")  # as a dual-stack socket says it
+    assert settings.is_ldap_relay("fd00::7")
+    assert not settings.is_ldap_relay("10.0.0.6")
+    assert not settings.is_ldap_relay("local")
+    config.write_text('[ldap]\nrelay_addresses = "10.0.0.5"\n')
+    with pytest.raises(ConfigurationError, match="relay_addresses"):
+        load_settings(config)
