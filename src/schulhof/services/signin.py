@@ -20,7 +20,7 @@ from schulhof.access.actors import Actor, ActorKind
 from schulhof.domain.errors import NotFoundError, SchulhofError
 from schulhof.domain.model import LifecycleState, Person
 from schulhof.domain.password_policy import PasswordRejected, check_new_password
-from schulhof.services import audit, passwords, sessions
+from schulhof.services import audit, nt_hashes, passwords, sessions
 from schulhof.services.runtime import Services
 from schulhof.store import credentials as credential_store
 from schulhof.store import persons as person_store
@@ -143,9 +143,18 @@ def verify_password(
     if person.state is not LifecycleState.ACTIVE:
         _audit(svc, now, person, username, "signin.disabled", channel, address)
         raise SignInRefused("disabled")
+    # With `[ldap] nt_hash` switched on after this password was set, its NT hash is made
+    # now, while the password is at hand (services/nt_hashes.py).
+    nt = (
+        None
+        if credential.has_nt_hash
+        else nt_hashes.for_password(svc, password, must_change=credential.must_change)
+    )
     with write_connection(svc.engine) as conn:
         if _account_key(person.id) in counts:
             signin_store.clear_failures(conn, _account_key(person.id))
+        if nt is not None:
+            credential_store.set_nt_hash(conn, person.id, credential.password_hash, nt)
         if new_hash is not None:  # costs changed since this hash was made
             credential_store.put(
                 conn,
