@@ -21,11 +21,25 @@ class Credential:
     person_id: str
     password_hash: str
     must_change: bool
+    has_nt_hash: bool = False
 
 
 def get(conn: sa.Connection, person_id: str) -> Credential | None:
     r = conn.execute(sa.select(credentials).where(credentials.c.person_id == person_id)).first()
-    return Credential(r.person_id, r.password_hash, bool(r.must_change)) if r else None
+    if r is None:
+        return None
+    return Credential(r.person_id, r.password_hash, bool(r.must_change), r.nt_hash is not None)
+
+
+def set_nt_hash(conn: sa.Connection, person_id: str, password_hash: str, nt_hash: str) -> None:
+    """Add the NT hash of the password stored as `password_hash` (made at a sign-in with
+    it); nothing if the password was changed meanwhile."""
+    c = credentials.c
+    conn.execute(
+        sa.update(credentials)
+        .where(c.person_id == person_id, c.password_hash == password_hash)
+        .values(nt_hash=nt_hash)
+    )
 
 
 def put(

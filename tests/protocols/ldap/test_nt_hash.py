@@ -216,3 +216,20 @@ def test_migration_0005_goes_down_and_up(nt_svc: Services, nt_city: NtCity) -> N
 def _stored_without_column(svc: Services) -> list[str]:
     with svc.engine.connect() as conn:
         return [r[0] for r in conn.exec_driver_sql("SELECT person_id FROM credentials")]
+
+
+def test_switched_on_later_a_sign_in_adds_the_missing_hash(svc: Services) -> None:
+    city = make_city(svc)  # passwords set while the setting is off
+    student = persons.get_person(svc, OP, city.student).person.id
+    passwords.set_password(svc, OP, city.other_student, "Erster-Tag-77", temporary=True)
+    assert set(_stored(svc).values()) == {None}
+    svc.settings = dataclasses.replace(svc.settings, ldap_nt_hash=True)
+    signin.verify_password(svc, city.student, city.password, address="x", channel="web")
+    signin.verify_password(svc, city.other_student, "Erster-Tag-77", address="x", channel="web")
+    stored = _stored(svc)
+    assert stored[student] == nt_hashes.nt_hash(city.password)
+    other = persons.get_person(svc, OP, city.other_student).person.id
+    assert stored[other] is None  # a temporary password gets none
+    with pytest.raises(signin.SignInRefused):
+        signin.verify_password(svc, city.student, "wrong-password", address="x", channel="web")
+    assert _stored(svc)[student] == nt_hashes.nt_hash(city.password)
