@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from schulhof.domain.errors import NotFoundError
-from schulhof.protocols.oidc import claims, jwt, logout
+from schulhof.protocols.oidc import claims, jwt, logout, models
 from schulhof.protocols.oidc import server as oidc
 from schulhof.services import clients, keys, oidc_grants, release, sessions
 from schulhof.services.runtime import Services
@@ -76,7 +76,7 @@ def _server(request: Request) -> oidc.Server:
     return found
 
 
-async def _request(request: Request, server: oidc.Server) -> oidc.Request:
+async def _request(request: Request, server: oidc.Server) -> models.Request:
     """authlib's view of the request, addressed under the issuer (so a TLS-terminating
     proxy in front does not make authlib think the transport is insecure)."""
     form: list[tuple[str, str]] = []
@@ -86,7 +86,7 @@ async def _request(request: Request, server: oidc.Server) -> oidc.Request:
     query = request.url.query
     uri = server.issuer + request.url.path + (f"?{query}" if query else "")
     try:
-        return oidc.Request(
+        return models.Request(
             request.method, uri, request.headers, list(request.query_params.multi_items()), form
         )
     except InsecureTransportError:
@@ -181,7 +181,7 @@ async def authorize(request: Request) -> Response:
     return await run_in_threadpool(_authorize, request, server, req, local)
 
 
-def _authorize(request: Request, server: oidc.Server, req: oidc.Request, local: str) -> Response:
+def _authorize(request: Request, server: oidc.Server, req: models.Request, local: str) -> Response:
     svc = server.svc
     session = sso.current_session(request)
     try:
@@ -194,9 +194,9 @@ def _authorize(request: Request, server: oidc.Server, req: oidc.Request, local: 
         if req.payload.data.get("prompt") == "none":
             return _redirect_error(grant.redirect_uri, req, "login_required")
         return sso.signin_redirect(request, local)
-    client: oidc.Client = grant.client
+    client: models.Client = grant.client
     family = ""  # known once the code is exchanged
-    person = oidc.grantee(svc, client, session.person_id, session.sid, session.auth_time, family)
+    person = models.grantee(svc, client, session.person_id, session.sid, session.auth_time, family)
     if person is None:  # other school, disabled, or gone: the client is told no
         return _response(server.create_authorization_response(req, None, grant))
     result = server.create_authorization_response(req, person, grant)
@@ -207,13 +207,13 @@ def _authorize(request: Request, server: oidc.Server, req: oidc.Request, local: 
     return _response(result)
 
 
-def _authorize_error(server: oidc.Server, req: oidc.Request, error: OAuth2Error) -> Response:
+def _authorize_error(server: oidc.Server, req: models.Request, error: OAuth2Error) -> Response:
     if error.redirect_uri:  # authlib sets it only for a registered redirect URI
         return _response(server.handle_error_response(req, error))
     return _error_page(400, "Sign-in request refused", f"{error.error}: {error.description}")
 
 
-def _redirect_error(redirect_uri: str, req: oidc.Request, code: str) -> Response:
+def _redirect_error(redirect_uri: str, req: models.Request, code: str) -> Response:
     params = {"error": code}
     state = req.payload.state
     if state:
@@ -307,7 +307,7 @@ def _end_session(request: Request, server: oidc.Server, data: dict[str, str]) ->
         hint is not None
         and session is not None
         and client is not None
-        and hint.get("sid") == oidc.sid_for(svc, client, session.sid)
+        and hint.get("sid") == models.sid_for(svc, client, session.sid)
     )
     if session is not None and not this_session:
         # Without a hint naming this very session, a link could sign people out behind
