@@ -14,67 +14,34 @@ from __future__ import annotations
 
 import html
 import logging
-import secrets
 from typing import Annotated
 from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, FastAPI, Form, Query, Request
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 
 from schulhof.protocols.saml import flow, logout
-from schulhof.protocols.saml.idp import Paths, RequestError
+from schulhof.protocols.saml.config import Paths
+from schulhof.protocols.saml.idp import RequestError
 from schulhof.services import saml_reauth
 from schulhof.services.runtime import Services
 from schulhof.services.sessions import Session
 from schulhof.services.signin import SignInRefused
+from schulhof.web import saml_pages as pages
 from schulhof.web import sso
-from schulhof.web.signin import csrf, texts
-from schulhof.web.signin.pages import CSS_PATH
+from schulhof.web.saml_pages import REAUTH
+from schulhof.web.signin import csrf
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(include_in_schema=False)
 
 CONTINUE = "/saml/sso/continue"
-REAUTH = "/saml/sso/reauth"
 SLO_COOKIE = "schulhof_saml_slo"
 PASSWORD_CHANGE = "/password/change"  # noqa: S105 (a path, not a password)
 OptionalForm = Annotated[str | None, Form()]
 OptionalQuery = Annotated[str | None, Query()]
-
-_TEXT = {
-    "de": {
-        "title": "Weiterleitung",
-        "noscript": "JavaScript ist ausgeschaltet. Bitte klicken Sie auf „Weiter“, um zum "
-        "Dienst zu gelangen.",
-        "continue": "Weiter",
-        "error_title": "Anmeldung beim Dienst nicht möglich",
-        "error_intro": "Die Anfrage des Dienstes kann nicht beantwortet werden:",
-        "signed_out": "Sie sind abgemeldet.",
-        "reauth_title": "Passwort bestätigen",
-        "reauth_intro": "Der Dienst verlangt, dass Sie sich erneut anmelden. Bitte geben Sie "
-        "Ihr Passwort ein.",
-        "password": "Passwort",
-        "reauth_button": "Bestätigen",
-        "reauth_wrong": "Das Passwort ist falsch.",
-        "reauth_wait": "Zu viele Fehlversuche. Bitte warten Sie {seconds} Sekunden.",
-    },
-    "en": {
-        "title": "Redirecting",
-        "noscript": "JavaScript is turned off. Please click “Continue” to go on to the service.",
-        "continue": "Continue",
-        "error_title": "Cannot sign in to the service",
-        "error_intro": "The service's request cannot be answered:",
-        "signed_out": "You are signed out.",
-        "reauth_title": "Confirm your password",
-        "reauth_intro": "The service asks you to sign in again. Please enter your password.",
-        "password": "Password",
-        "reauth_button": "Confirm",
-        "reauth_wrong": "The password is wrong.",
-        "reauth_wait": "Too many failed attempts. Please wait {seconds} seconds.",
-    },
-}
 
 
 def install(app: FastAPI) -> None:
@@ -95,69 +62,6 @@ def _scope(request: Request) -> str:
     the public URL."""
     configured = _svc(request).settings.saml_scope
     return configured or urlsplit(sso.public_url(request)).hostname or "localhost"
-
-
-def _t(request: Request) -> dict[str, str]:
-    return _TEXT[texts.choose(request)[0].value]
-
-
-def _headers(nonce: str | None = None) -> dict[str, str]:
-    script = f"script-src 'nonce-{nonce}'; " if nonce else ""
-    # form-action is left out: Chromium applies it to the redirect an SP's ACS answers with.
-    csp = f"default-src 'none'; {script}style-src 'self'; base-uri 'none'; frame-ancestors 'none'"
-    return {
-        "Content-Security-Policy": csp,
-        "X-Frame-Options": "DENY",
-        "Referrer-Policy": "no-referrer",
-        "Cache-Control": "no-store",
-        "X-Content-Type-Options": "nosniff",
-    }
-
-
-def _page(
-    request: Request, title: str, body: str, *, status: int = 200, nonce: str | None = None
-) -> HTMLResponse:
-    lang = texts.choose(request)[0].value
-    doc = (
-        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)}</title>"
-        f'<link rel="stylesheet" href="{html.escape(CSS_PATH)}"></head>'
-        f"<body><main>{body}</main></body></html>"
-    )
-    return HTMLResponse(doc, status_code=status, headers=_headers(nonce))
-
-
-def post_form(request: Request, message: flow.PostForm) -> HTMLResponse:
-    """The HTTP-POST binding (SAML Bindings §3.5.2): a form posted by a nonce'd inline
-    script, with a button for browsers without JavaScript."""
-    t = _t(request)
-    nonce = secrets.token_urlsafe(16)
-    relay = (
-        f'<input type="hidden" name="RelayState" value="{html.escape(message.relay_state)}">'
-        if message.relay_state is not None
-        else ""
-    )
-    body = (
-        f'<form method="post" action="{html.escape(message.url)}">'
-        f'<input type="hidden" name="{message.field}" value="{html.escape(message.value)}">'
-        f"{relay}<noscript><p>{html.escape(t['noscript'])}</p>"
-        f'<button type="submit">{html.escape(t["continue"])}</button></noscript></form>'
-        f'<script nonce="{nonce}">document.forms[0].submit();</script>'
-    )
-    return _page(request, t["title"], body, nonce=nonce)
-
-
-def error_page(request: Request, reason: str, *, status: int = 400) -> HTMLResponse:
-    t = _t(request)
-    body = (
-        f"<h1>{html.escape(t['error_title'])}</h1><p>{html.escape(t['error_intro'])}</p>"
-        f'<p role="alert">{html.escape(reason)}</p>'
-    )
-    return _page(request, t["error_title"], body, status=status)
-
-
-# --- metadata ---
 
 
 @router.get("/saml/metadata")
@@ -183,7 +87,7 @@ def _accept(
     signature: str | None = None,
 ) -> Response:
     if not message:
-        return error_page(request, "SAMLRequest is missing")
+        return pages.error_page(request, "SAMLRequest is missing")
     try:
         token = flow.accept(
             _svc(request),
@@ -196,8 +100,8 @@ def _accept(
         )
     except RequestError as exc:
         log.info("SAML AuthnRequest refused: %s", exc)
-        return error_page(request, str(exc))
-    return RedirectResponse(f"{CONTINUE}?p={token}", status_code=303, headers=_headers())
+        return pages.error_page(request, str(exc))
+    return RedirectResponse(f"{CONTINUE}?p={token}", status_code=303, headers=pages.headers())
 
 
 @router.get("/saml/sso/redirect")
@@ -226,63 +130,27 @@ def sso_continue(request: Request, p: str = "") -> Response:
     svc = _svc(request)
     pending = flow.resume(svc, p)
     if pending is None:
-        return error_page(request, "the sign-in request has expired; please start again")
+        return pages.error_page(request, "the sign-in request has expired; please start again")
     here = f"{CONTINUE}?p={p}"
     session = sso.current_session(request)
     try:
         if session is None:
             if pending.is_passive:
-                return post_form(request, flow.passive_refusal(svc, _paths(request), pending))
+                return pages.post_form(request, flow.passive_refusal(svc, _paths(request), pending))
             return sso.signin_redirect(request, here)
         if session.must_change:
             # No assertion for a restricted session: the password change comes first.
             return RedirectResponse(
                 f"{PASSWORD_CHANGE}?next={quote(here, safe='')}",
                 status_code=303,
-                headers=_headers(),
+                headers=pages.headers(),
             )
         if flow.needs_fresh_sign_in(pending, session):
-            return _reauth_page(request, p)
+            return pages.reauth_page(request, p)
         answer = flow.answer(svc, _paths(request), pending, session, scope=_scope(request))
     except RequestError as exc:
-        return error_page(request, str(exc))
-    return post_form(request, answer)
-
-
-def _reauth_page(
-    request: Request,
-    token: str,
-    *,
-    error: str | None = None,
-    status: int = 200,
-    retry_after: int | None = None,
-) -> HTMLResponse:
-    """ForceAuthn: the signed-in person types the password again (no username field: the
-    session says who it is)."""
-    t = _t(request)
-    csrf_value, fresh_cookie = csrf.token_for(request)
-    alert = (
-        f'<p role="alert" id="password-error" class="error">{html.escape(error)}</p>'
-        if error
-        else ""
-    )
-    described = ' aria-describedby="password-error" aria-invalid="true"' if error else ""
-    body = (
-        f"<h1>{html.escape(t['reauth_title'])}</h1><p>{html.escape(t['reauth_intro'])}</p>"
-        f'{alert}<form method="post" action="{REAUTH}">'
-        f'<input type="hidden" name="p" value="{html.escape(token)}">'
-        f'<input type="hidden" name="{csrf.FIELD}" value="{html.escape(csrf_value)}">'
-        f'<label for="password">{html.escape(t["password"])}</label>'
-        f'<input id="password" name="password" type="password" autocomplete="current-password"'
-        f" required autofocus{described}>"
-        f'<button type="submit">{html.escape(t["reauth_button"])}</button></form>'
-    )
-    response = _page(request, t["reauth_title"], body, status=status)
-    if retry_after is not None:
-        response.headers["Retry-After"] = str(retry_after)
-    if fresh_cookie is not None:
-        csrf.set_cookie(response, fresh_cookie, secure=sso.is_secure(request))
-    return response
+        return pages.error_page(request, str(exc))
+    return pages.post_form(request, answer)
 
 
 @router.post(REAUTH)
@@ -296,32 +164,32 @@ def sso_reauthenticate(
     moment as the AuthnInstant."""
     svc = _svc(request)
     if not csrf.verify(request, token):
-        return error_page(request, "the form has expired; please start again", status=403)
+        return pages.error_page(request, "the form has expired; please start again", status=403)
     pending = flow.resume(svc, p)
     if pending is None:
-        return error_page(request, "the sign-in request has expired; please start again")
+        return pages.error_page(request, "the sign-in request has expired; please start again")
     session = sso.current_session(request)
     if session is None or session.must_change:
-        return RedirectResponse(f"{CONTINUE}?p={p}", status_code=303, headers=_headers())
+        return RedirectResponse(f"{CONTINUE}?p={p}", status_code=303, headers=pages.headers())
     address = request.client.host if request.client else "unknown"
     try:
         saml_reauth.confirm_password(svc, session.person_id, password, address=address)
     except SignInRefused as refused:
-        t = _t(request)
+        t = pages.text(request)
         if refused.reason == "throttled":
             message = t["reauth_wait"].format(seconds=refused.retry_after)
-            return _reauth_page(
+            return pages.reauth_page(
                 request, p, error=message, status=429, retry_after=refused.retry_after
             )
-        return _reauth_page(request, p, error=t["reauth_wrong"], status=401)
+        return pages.reauth_page(request, p, error=t["reauth_wrong"], status=401)
     try:
         answer = flow.answer(
             svc, _paths(request), pending, session, scope=_scope(request),
             authenticated_at=svc.clock(),
         )  # fmt: skip
     except RequestError as exc:
-        return error_page(request, str(exc))
-    return post_form(request, answer)
+        return pages.error_page(request, str(exc))
+    return pages.post_form(request, answer)
 
 
 # --- single logout ---
@@ -343,10 +211,12 @@ def _logout(
             # is over either way): on to the next SP, or to the one that started.
             outcome = logout.resume(svc, _paths(request), request.cookies.get(SLO_COOKIE))
             if outcome is None:
-                t = _t(request)
-                return _page(request, t["signed_out"], f"<p>{html.escape(t['signed_out'])}</p>")
+                t = pages.text(request)
+                return pages.page(
+                    request, t["signed_out"], f"<p>{html.escape(t['signed_out'])}</p>"
+                )
             return _deliver(request, outcome)
-        return error_page(request, "SAMLRequest is missing")
+        return pages.error_page(request, "SAMLRequest is missing")
     try:
         outcome = logout.logout(
             svc,
@@ -360,7 +230,7 @@ def _logout(
         )
     except RequestError as exc:
         log.info("SAML LogoutRequest refused: %s", exc)
-        return error_page(request, str(exc))
+        return pages.error_page(request, str(exc))
     if outcome.ended is not None:
         _signed_out(request, outcome.ended)
     response = _deliver(request, outcome)
@@ -373,9 +243,9 @@ def _logout(
 def _deliver(request: Request, outcome: logout.LogoutOutcome) -> Response:
     reply = outcome.reply
     if isinstance(reply, flow.Redirect):
-        response: Response = RedirectResponse(reply.url, status_code=303, headers=_headers())
+        response: Response = RedirectResponse(reply.url, status_code=303, headers=pages.headers())
     else:
-        response = post_form(request, reply)
+        response = pages.post_form(request, reply)
     secure = sso.is_secure(request)
     if outcome.chain:
         # The SPs answer by Redirect (a top-level GET: Lax cookies go along) or by a

@@ -28,6 +28,13 @@ from saml2.samlp import (
 
 from schulhof.domain.errors import NotFoundError
 from schulhof.protocols.saml import attributes, idp
+from schulhof.protocols.saml.config import (
+    NAME_ID_FORMATS,
+    NAMEID_UNSPECIFIED,
+    KeyPair,
+    Paths,
+    idp_metadata,
+)
 from schulhof.protocols.saml.idp import RequestError, SpEngine
 from schulhof.protocols.saml.metadata import MetadataError
 from schulhof.protocols.saml.pending import MAX_RELAY_STATE, MAX_SEALED, Pending, seal, unseal
@@ -38,7 +45,6 @@ from schulhof.services.secrets import server_secret
 from schulhof.services.sessions import Session
 
 PROTOCOL = "saml"
-UNSPECIFIED = idp.UNSPECIFIED
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,21 +67,21 @@ class Redirect:
 Outbound = PostForm | Redirect
 
 
-def key_pair(svc: Services) -> idp.KeyPair:
+def key_pair(svc: Services) -> KeyPair:
     key = keys.signing_key(svc, PROTOCOL)
     if key.certificate_pem is None:  # keys made for SAML always have one
         raise RuntimeError("the SAML signing key has no certificate")
-    return idp.KeyPair(key.kid, key.private_pem, key.certificate_pem)
+    return KeyPair(key.kid, key.private_pem, key.certificate_pem)
 
 
-def metadata_xml(svc: Services, paths: idp.Paths, *, signed: bool) -> str:
+def metadata_xml(svc: Services, paths: Paths, *, signed: bool) -> str:
     active = key_pair(svc)
     older = [
         k.certificate_pem
         for k in keys.published_keys(svc, PROTOCOL)
         if k.kid != active.kid and k.certificate_pem
     ]
-    return idp.idp_metadata(paths, active, older, signed=signed)
+    return idp_metadata(paths, active, older, signed=signed)
 
 
 def _registered(svc: Services, entity_id: str) -> ServiceClient:
@@ -85,7 +91,7 @@ def _registered(svc: Services, entity_id: str) -> ServiceClient:
     return client
 
 
-def engine_for(svc: Services, paths: idp.Paths, entity_id: str) -> tuple[ServiceClient, SpEngine]:
+def engine_for(svc: Services, paths: Paths, entity_id: str) -> tuple[ServiceClient, SpEngine]:
     client = _registered(svc, entity_id)
     try:
         return client, idp.engine(paths, key_pair(svc), str(client.config["metadata"]))
@@ -99,7 +105,7 @@ def _pending_key(svc: Services) -> bytes:
 
 def accept(
     svc: Services,
-    paths: idp.Paths,
+    paths: Paths,
     *,
     binding: str,
     message: str,
@@ -144,9 +150,9 @@ def resume(svc: Services, token: str) -> Pending | None:
 def choose_format(requested: str | None, sp_formats: tuple[str, ...]) -> str | None:
     """The NameID format: the request's NameIDPolicy, else the first format of the SP's
     metadata this IdP makes, else persistent. None: asked for one it does not make."""
-    if requested and requested != UNSPECIFIED:
-        return requested if requested in idp.NAME_ID_FORMATS else None
-    return next((f for f in sp_formats if f in idp.NAME_ID_FORMATS), NAMEID_FORMAT_PERSISTENT)
+    if requested and requested != NAMEID_UNSPECIFIED:
+        return requested if requested in NAME_ID_FORMATS else None
+    return next((f for f in sp_formats if f in NAME_ID_FORMATS), NAMEID_FORMAT_PERSISTENT)
 
 
 def needs_fresh_sign_in(pending: Pending, session: Session) -> bool:
@@ -157,7 +163,7 @@ def needs_fresh_sign_in(pending: Pending, session: Session) -> bool:
 
 def answer(
     svc: Services,
-    paths: idp.Paths,
+    paths: Paths,
     pending: Pending,
     session: Session,
     *,
@@ -222,7 +228,7 @@ def answer(
     return PostForm(pending.acs_url, "SAMLResponse", idp.post_value(xml), pending.relay_state)
 
 
-def passive_refusal(svc: Services, paths: idp.Paths, pending: Pending) -> PostForm:
+def passive_refusal(svc: Services, paths: Paths, pending: Pending) -> PostForm:
     """IsPassive and nobody signed in: NoPassive (SAML Core §3.4.1), no sign-in page."""
     _, engine = engine_for(svc, paths, pending.sp)
     return _refusal(engine, pending, STATUS_RESPONDER, STATUS_NO_PASSIVE, "nobody is signed in")

@@ -1,20 +1,16 @@
 """pysaml2 as this IdP's SAML engine: a `saml2.server.Server` per (SP, signing key), built
-from memory — our entity id and endpoints, the key and certificate, that one SP's metadata.
+from memory (`config.py`) with that one SP's metadata, and what it makes: parsed requests,
+signed Responses, LogoutRequests and LogoutResponses.
 
-Every signature is RSA-SHA256 over SHA-256 digests: pysaml2 would use SHA-1 unless told
-per call. Signing spawns xmlsec1 once per signed element (~45 ms), so an assertion is signed
-and the Response around it is not (SAML Core §4.1.3.5: a signed assertion suffices).
+Signing spawns xmlsec1 once per signed element (~45 ms), so an assertion is signed and the
+Response around it is not (SAML Core §4.1.3.5: a signed assertion suffices).
 """
 
 from __future__ import annotations
 
-import atexit
 import base64
 import datetime as dt
 import hashlib
-import os
-import shutil
-import tempfile
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -22,59 +18,29 @@ from typing import Any
 
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, samlp
 from saml2.assertion import Policy
-from saml2.config import IdPConfig
 from saml2.mdstore import MetadataStore
-from saml2.metadata import entity_descriptor, sign_entity_descriptor
 from saml2.request import AuthnRequest as ParsedAuthnRequest
 from saml2.s_utils import factory, status_message_factory
 from saml2.saml import (
     NAME_FORMAT_URI,
-    NAMEID_FORMAT_PERSISTENT,
-    NAMEID_FORMAT_TRANSIENT,
     AuthnContext,
     AuthnContextClassRef,
     AuthnStatement,
     NameID,
 )
 from saml2.server import Server
-from saml2.sigver import security_context
 from saml2.time_util import instant
-from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from schulhof.protocols.saml import metadata
-
-XMLSEC1 = shutil.which("xmlsec1") or "/usr/bin/xmlsec1"
-SIGN_ALG = SIG_RSA_SHA256
-DIGEST_ALG = DIGEST_SHA256
-ASSERTION_LIFETIME_MINUTES = 5
-# PasswordProtectedTransport: a password, over TLS in production (SAML AuthnContext §3.4.14)
-AUTHN_CLASS = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"
-NAME_ID_FORMATS = (NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_TRANSIENT)
-UNSPECIFIED = "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"
-
-
-@dataclass(frozen=True, slots=True)
-class Paths:
-    """The IdP's URLs under the public URL (docs/saml.md)."""
-
-    base: str
-
-    @property
-    def entity_id(self) -> str:
-        return f"{self.base}/saml/metadata"
-
-    def sso(self, binding: str) -> str:
-        return f"{self.base}/saml/sso/{'post' if binding == BINDING_HTTP_POST else 'redirect'}"
-
-    def slo(self, binding: str) -> str:
-        return f"{self.base}/saml/slo/{'post' if binding == BINDING_HTTP_POST else 'redirect'}"
-
-
-@dataclass(frozen=True, slots=True)
-class KeyPair:
-    kid: str
-    private_pem: str
-    certificate_pem: str
+from schulhof.protocols.saml.config import (
+    ASSERTION_LIFETIME_MINUTES,
+    AUTHN_CLASS,
+    DIGEST_ALG,
+    SIGN_ALG,
+    KeyPair,
+    Paths,
+    idp_config,
+)
 
 
 class _Server(Server):  # type: ignore[misc]
@@ -85,92 +51,6 @@ class _Server(Server):  # type: ignore[misc]
 
     def support_AuthnQuery(self) -> bool:  # noqa: N802
         return False
-
-
-# --- key files: xmlsec1 reads keys from files only ------------------------------------
-
-_key_dir: str | None = None
-_key_lock = threading.Lock()
-
-
-def _key_files(key: KeyPair) -> tuple[str, str]:
-    """The key and certificate as files in a private (0700) directory of this process,
-    removed at exit. xmlsec1 is a separate program and takes no key on stdin."""
-    global _key_dir
-    with _key_lock:
-        if _key_dir is None:
-            _key_dir = tempfile.mkdtemp(prefix="schulhof-saml-")
-            atexit.register(shutil.rmtree, _key_dir, True)
-        name = hashlib.sha256(key.kid.encode()).hexdigest()[:16]
-        key_path = os.path.join(_key_dir, f"{name}.key")
-        cert_path = os.path.join(_key_dir, f"{name}.crt")
-        if not os.path.exists(key_path):
-            fd = os.open(key_path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as f:
-                f.write(key.private_pem)
-            os.replace(key_path + ".tmp", key_path)
-            with open(cert_path, "w") as f:
-                f.write(key.certificate_pem)
-        return key_path, cert_path
-
-
-def _config(paths: Paths, key: KeyPair, *, want_signed_requests: bool) -> IdPConfig:
-    key_file, cert_file = _key_files(key)
-    conf: dict[str, Any] = {
-        "entityid": paths.entity_id,
-        "xmlsec_binary": XMLSEC1,
-        "key_file": key_file,
-        "cert_file": cert_file,
-        "metadata": {},
-        "service": {
-            "idp": {
-                "endpoints": {
-                    "single_sign_on_service": [
-                        (paths.sso(BINDING_HTTP_REDIRECT), BINDING_HTTP_REDIRECT),
-                        (paths.sso(BINDING_HTTP_POST), BINDING_HTTP_POST),
-                    ],
-                    "single_logout_service": [
-                        (paths.slo(BINDING_HTTP_REDIRECT), BINDING_HTTP_REDIRECT),
-                        (paths.slo(BINDING_HTTP_POST), BINDING_HTTP_POST),
-                    ],
-                },
-                "name_id_format": list(NAME_ID_FORMATS),
-                "want_authn_requests_signed": want_signed_requests,
-                "sign_response": False,
-                "sign_assertion": True,
-            }
-        },
-    }
-    cfg = IdPConfig().load(conf)
-    cfg.attribute_converters = metadata.attributes_converters()
-    return cfg
-
-
-def idp_metadata(paths: Paths, key: KeyPair, extra_certs: list[str], *, signed: bool) -> str:
-    """This IdP's metadata: entity id, both SSO and SLO bindings, NameID formats, the
-    signing certificate (and any older one still published, for SPs mid-rotation)."""
-    cfg = _config(paths, key, want_signed_requests=False)
-    ed = entity_descriptor(cfg)
-    descriptor = ed.idpsso_descriptor
-    for pem in extra_certs:
-        extra = _key_descriptor(pem)
-        descriptor.key_descriptor.append(extra)
-    if not signed:
-        return str(ed)
-    sec = security_context(cfg)
-    _, xml = sign_entity_descriptor(ed, None, sec, sign_alg=SIGN_ALG, digest_alg=DIGEST_ALG)
-    return str(xml)
-
-
-def _key_descriptor(pem: str) -> Any:
-    from saml2.md import KeyDescriptor
-    from saml2.xmldsig import KeyInfo, X509Certificate, X509Data
-
-    body = "".join(line for line in pem.splitlines() if "-----" not in line)
-    return KeyDescriptor(
-        use="signing",
-        key_info=KeyInfo(x509_data=[X509Data(x509_certificate=X509Certificate(text=body))]),
-    )
 
 
 # --- the per-SP engine -------------------------------------------------------------
@@ -224,7 +104,7 @@ class SpEngine:
     def __init__(self, paths: Paths, key: KeyPair, sp_xml: str) -> None:
         self.paths = paths
         self.sp = metadata.parse(sp_xml)
-        cfg = _config(paths, key, want_signed_requests=self.sp.authn_requests_signed)
+        cfg = idp_config(paths, key, want_signed_requests=self.sp.authn_requests_signed)
         store = MetadataStore(cfg.attribute_converters, cfg, check_validity=False)
         store.metadata[self.sp.entity_id] = metadata.load(sp_xml)
         cfg.metadata = store

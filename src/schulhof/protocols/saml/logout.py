@@ -26,6 +26,7 @@ from saml2 import BINDING_HTTP_POST
 from saml2.request import LogoutRequest
 
 from schulhof.protocols.saml import idp
+from schulhof.protocols.saml.config import Paths
 from schulhof.protocols.saml.flow import (
     PROTOCOL,
     Outbound,
@@ -57,7 +58,7 @@ def _chain_key(svc: Services) -> bytes:
 
 def logout(
     svc: Services,
-    paths: idp.Paths,
+    paths: Paths,
     *,
     binding: str,
     message: str,
@@ -99,7 +100,7 @@ def logout(
     return LogoutOutcome(ended, reply, chain)
 
 
-def resume(svc: Services, paths: idp.Paths, chain: str | None) -> LogoutOutcome | None:
+def resume(svc: Services, paths: Paths, chain: str | None) -> LogoutOutcome | None:
     """An SP of the chain answered: go on to the next one, or answer the SP that started.
     None: no chain is under way (no cookie, forged, or too old)."""
     state = unseal_data(_chain_key(svc), chain or "")
@@ -109,7 +110,7 @@ def resume(svc: Services, paths: idp.Paths, chain: str | None) -> LogoutOutcome 
     return LogoutOutcome(None, reply, new_chain)
 
 
-def _advance(svc: Services, paths: idp.Paths, state: dict[str, Any]) -> tuple[Outbound, str]:
+def _advance(svc: Services, paths: Paths, state: dict[str, Any]) -> tuple[Outbound, str]:
     """The next LogoutRequest of the chain (and the state after it), or the final
     LogoutResponse (and "" to clear the state)."""
     todo: list[list[str]] = state["todo"]
@@ -138,7 +139,7 @@ def _advance(svc: Services, paths: idp.Paths, state: dict[str, Any]) -> tuple[Ou
     return _final(svc, paths, state["reply"]), ""
 
 
-def _final(svc: Services, paths: idp.Paths, reply: dict[str, Any]) -> Outbound:
+def _final(svc: Services, paths: Paths, reply: dict[str, Any]) -> Outbound:
     _, engine = engine_for(svc, paths, str(reply["sp"]))
     request = LogoutRequestInfo(str(reply["id"]), str(reply["sp"]), "", ())
     endpoint, xml = engine.logout_response(request, success=bool(reply["ok"]))
