@@ -357,3 +357,30 @@ def test_a_pairwise_clients_hint_signs_out_its_session(browser: TestClient, benc
     assert answer.status_code == 302
     assert answer.headers["location"] == AFTER_LOGOUT
     assert authorize(browser, bench.client_id, challenge=challenge).status_code == 303
+
+
+def test_cors_lets_only_the_clients_own_origin_read_tokens(
+    browser: TestClient, bench: Bench
+) -> None:
+    mine, other = "http://127.0.0.1:9999", "https://evil.example"
+    assert browser.get("/oidc/jwks").headers["access-control-allow-origin"] == "*"
+    pre = browser.options("/oidc/userinfo", headers={"Origin": other,
+                          "Access-Control-Request-Headers": "authorization"})  # fmt: skip
+    assert pre.status_code == 204
+    assert "Authorization" in pre.headers["access-control-allow-headers"]
+    sign_in(browser, bench.people.lina)
+    answers = {}
+    for origin in (mine, other):
+        verifier, challenge = pkce()
+        code = code_for(browser, bench.public_id, challenge)
+        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
+                "code_verifier": verifier, "client_id": bench.public_id}  # fmt: skip
+        answers[origin] = browser.post("/oidc/token", data=form, headers={"Origin": origin})
+    assert answers[mine].headers["access-control-allow-origin"] == mine
+    assert "access-control-allow-origin" not in answers[other].headers
+    access = answers[mine].json()["access_token"]
+    for origin, allowed in ((mine, True), (other, False)):
+        info = browser.get("/oidc/userinfo", headers={"Authorization": f"Bearer {access}",
+                           "Origin": origin})  # fmt: skip
+        assert info.status_code == 200
+        assert ("access-control-allow-origin" in info.headers) is allowed

@@ -12,9 +12,10 @@ error page (never a redirect to an unchecked address).
 
 from __future__ import annotations
 
+import base64
 import html
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from authlib.oauth2.rfc6749 import (  # type: ignore[import-untyped]
     InsecureTransportError,
@@ -28,6 +29,7 @@ from schulhof.domain.errors import NotFoundError
 from schulhof.protocols.oidc import claims, jwt, logout, models
 from schulhof.protocols.oidc import server as oidc
 from schulhof.services import clients, keys, oidc_grants, release, sessions
+from schulhof.services.clients import ServiceClient
 from schulhof.services.runtime import Services
 from schulhof.services.sessions import Session
 from schulhof.web import sso
@@ -147,7 +149,8 @@ def discovery(request: Request) -> JSONResponse:
             "backchannel_logout_supported": True,
             "backchannel_logout_session_supported": True,
             "frontchannel_logout_supported": False,
-        }
+        },
+        headers={"Access-Control-Allow-Origin": "*"},
     )
 
 
@@ -163,7 +166,7 @@ def jwks(request: Request) -> JSONResponse:
             _public_jwks[k.kid] = k.public_jwk()
     return JSONResponse(
         {"keys": [_public_jwks[k.kid] for k in published]},
-        headers={"Cache-Control": "public, max-age=300"},
+        headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"},
     )
 
 
@@ -229,7 +232,13 @@ def _redirect_error(redirect_uri: str, req: models.Request, code: str) -> Respon
 async def token(request: Request) -> Response:
     server = _server(request)
     req = await _request(request, server)
-    return _response(await run_in_threadpool(server.create_token_response, req))
+    response = _response(await run_in_threadpool(server.create_token_response, req))
+    origin = request.headers.get("origin")
+    client_id = req.payload.client_id or _basic_user(request)
+    if origin and client_id:
+        found = await run_in_threadpool(clients.get, server.svc, client_id)
+        _allow_origin(response, origin, found)
+    return response
 
 
 # --- userinfo (OIDC Core §5.3) ---
@@ -241,25 +250,30 @@ async def userinfo(request: Request) -> Response:
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
         return _bearer_error(None)
-    return await run_in_threadpool(_userinfo, _server(request), value.strip())
+    response, client = await run_in_threadpool(_userinfo, _server(request), value.strip())
+    origin = request.headers.get("origin")
+    if origin:
+        _allow_origin(response, origin, client)
+    return response
 
 
-def _userinfo(server: oidc.Server, token: str) -> Response:
+def _userinfo(server: oidc.Server, token: str) -> tuple[Response, ServiceClient | None]:
+    """The answer, and the client the token was issued to (for CORS)."""
     svc = server.svc
     now = int(svc.clock().timestamp())
     found = jwt.verify(token, keys.published_keys(svc, "oidc"), now=now, typ="at+jwt")
     if found is None or found.get("iss") != server.issuer:
-        return _bearer_error("invalid_token")
+        return _bearer_error("invalid_token"), None
     client = clients.get(svc, str(found.get("client_id")))
     grant = oidc_grants.active_family(svc, str(found.get("grant")))
     if client is None or grant is None or grant.client_id != client.id:
-        return _bearer_error("invalid_token")  # removed client, revoked or expired grant
+        return _bearer_error("invalid_token"), None  # removed client, revoked/expired grant
     try:
         person = release.release_for(svc, client, grant.person_id)
     except NotFoundError:
-        return _bearer_error("invalid_token")
+        return _bearer_error("invalid_token"), client
     scopes = str(found.get("scope", "")).split()
-    return JSONResponse(claims.claims_for(person, scopes), headers=NO_STORE)
+    return JSONResponse(claims.claims_for(person, scopes), headers=NO_STORE), client
 
 
 def _bearer_error(code: str | None) -> Response:
@@ -269,6 +283,57 @@ def _bearer_error(code: str | None) -> Response:
         {"error": code or "invalid_request"},
         status_code=401,
         headers={"WWW-Authenticate": challenge, **NO_STORE},
+    )
+
+
+# --- CORS, for public clients running in a browser (single-page apps) ---
+#
+# Discovery and JWKS are public: any origin. The token and userinfo answers are readable
+# by the origins of the client's own registered redirect URIs only. A preflight names no
+# client yet, so it is answered for any origin: it reveals nothing, and the answer to the
+# request itself decides (no credentials: cookies never go cross-origin to these routes).
+
+
+def _origin_of(uri: str) -> str:
+    parts = urlsplit(uri)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _allow_origin(response: Response, origin: str, client: ServiceClient | None) -> None:
+    response.headers["Vary"] = "Origin"
+    if client is None or client.protocol != "oidc":
+        return
+    mine = {_origin_of(u) for u in client.config.get("redirect_uris", [])}
+    if origin in mine:
+        response.headers["Access-Control-Allow-Origin"] = origin
+
+
+def _basic_user(request: Request) -> str | None:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return unquote(decoded.partition(":")[0]) or None
+
+
+@router.options(TOKEN)
+@router.options(USERINFO)
+def preflight(request: Request) -> Response:
+    origin = request.headers.get("origin")
+    if not origin:
+        return Response(status_code=204)
+    return Response(
+        status_code=204,
+        headers={
+            "Access-Control-Allow-Origin": origin,
+            "Access-Control-Allow-Methods": "GET, POST",
+            "Access-Control-Allow-Headers": "Authorization, Content-Type",
+            "Access-Control-Max-Age": "600",
+            "Vary": "Origin",
+        },
     )
 
 
