@@ -19,9 +19,9 @@ from tests.web.signin.live import free_port
 )
 def test_a_malformed_public_url_is_refused(db_url: str, bad: str) -> None:
     done = run(db_url, "serve", "--port", str(free_port()), "--public-url", bad)
-    assert done.returncode != 0
-    assert "--public-url" in done.stderr
-    assert "Traceback" not in done.stderr
+    assert done.returncode != 0, done.stderr
+    assert "--public-url" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
 
 
 def test_an_https_public_url_makes_the_cookies_secure(db_url: str) -> None:

@@ -114,11 +114,11 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the REST API (docs at /api/v1/docs) and, with --ldap-port/--ldaps-port, LDAP."""
+    public = check_public_url(public_url) if public_url else None  # before the database
     svc = state(ctx).services()
     tls = tls_context(tls_cert, tls_key)
     if ldaps_port is not None and tls is None:
         raise ConfigurationError("--ldaps-port needs --tls-cert and --tls-key")
-    public = check_public_url(public_url) if public_url else None
     app = create_app(svc, public_url=public)
     typer.echo(f"Schulhof API on http://{host}:{port}/api/v1/docs", err=True)
     if public:
