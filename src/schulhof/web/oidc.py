@@ -52,8 +52,9 @@ def install(app: FastAPI) -> None:
     app.state.on_signout = hooks
 
     def on_signout(session: Session) -> None:
-        issuer = getattr(app.state, "oidc_issuer", None) or sso_issuer(app)
-        logout.session_ended(app.state.services, issuer, session)
+        # Each client is told the issuer it signed in with (kept with the session); this
+        # is only the fallback.
+        logout.session_ended(app.state.services, sso_issuer(app), session)
 
     hooks.append(on_signout)
 
@@ -74,7 +75,6 @@ def _server(request: Request) -> oidc.Server:
     if found is None or found.issuer != issuer:
         found = oidc.Server(_svc(request), issuer)
         request.app.state.oidc_server = found
-        request.app.state.oidc_issuer = issuer
     return found
 
 
@@ -206,7 +206,8 @@ def _authorize(request: Request, server: oidc.Server, req: models.Request, local
     location = urlsplit(dict(result[2]).get("Location", ""))
     if "code" in parse_qs(location.query):
         sessions.note_client(svc, session.sid, "oidc", client.client_id,
-                             {"sub": person.release.subject, "sid": person.client_sid})  # fmt: skip
+                             {"sub": person.release.subject, "sid": person.client_sid,
+                              "iss": server.issuer})  # fmt: skip
     return _response(result)
 
 

@@ -60,7 +60,7 @@ def session_ended(svc: Services, issuer: str, session: Session) -> int:
         client = clients.get(svc, client_id)
         if client is None or not client.config.get("backchannel_logout_uri"):
             continue
-        params = {"issuer": issuer, "client_id": client_id,
+        params = {"issuer": str(detail.get("iss") or issuer), "client_id": client_id,
                   "sid": str(detail.get("sid") or session.sid),  # as the client knows it
                   "sub": str(detail.get("sub", "")), "attempt": 1}  # fmt: skip
         jobs.enqueue(svc, KIND, params, by="system:oidc")
