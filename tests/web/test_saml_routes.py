@@ -88,3 +88,14 @@ def test_the_error_page_speaks_english_when_asked(client: TestClient) -> None:
     assert response.status_code == 400
     assert '<html lang="en">' in response.text
     assert "Cannot sign in to the service" in response.text
+
+
+def test_a_deflate_bomb_is_refused_before_pysaml2_inflates_it(client: TestClient) -> None:
+    bomb = _deflated("<x>" + " " * (4 * 1024 * 1024) + "</x>")
+    assert len(bomb) < 20_000
+    _refused(client.get(f"/saml/sso/redirect?SAMLRequest={bomb}"), "too large")
+
+
+def test_an_oversized_post_request_is_refused(client: TestClient) -> None:
+    huge = base64.b64encode(b"<x>" + b" " * 100_000 + b"</x>").decode()
+    _refused(client.post("/saml/sso/post", data={"SAMLRequest": huge}), "too large")

@@ -3,16 +3,23 @@ LogoutResponse it accepts, and the next sign-in asks for the password again."""
 
 from __future__ import annotations
 
+import base64
 from urllib.parse import parse_qs, urlsplit
 
 import sqlalchemy as sa
+from lxml import etree  # type: ignore[import-untyped]  # no stubs
+from onelogin.saml2.logout_request import OneLogin_Saml2_Logout_Request
+from onelogin.saml2.settings import OneLogin_Saml2_Settings
+from onelogin.saml2.utils import OneLogin_Saml2_Utils
 
-from schulhof.services import sessions
+from schulhof.access.actors import OPERATOR
+from schulhof.protocols.saml.registration import register
+from schulhof.services import keys, sessions
 from schulhof.store.tables import sso_sessions
 from tests.protocols.saml.browser import Browser
 from tests.protocols.saml.conftest import Bench
-from tests.protocols.saml.sp import PERSISTENT, inflate
-from tests.protocols.saml.support import accepted, sign_in
+from tests.protocols.saml.sp import PERSISTENT, POST, ServiceProvider, inflate
+from tests.protocols.saml.support import NS, accepted, sign_in
 from tests.web.signin.people import LINA_PASSWORD
 
 
@@ -139,3 +146,49 @@ def test_a_logout_response_without_a_chain_shows_the_signed_out_page(
     page = browser.get("/saml/slo/redirect?SAMLResponse=anything")
     assert page.status_code == 200
     assert "abgemeldet" in page.text
+
+
+def test_post_binding_logout_without_the_cookie_answers_by_signed_post(
+    bench: Bench, browser: Browser
+) -> None:
+    cert = keys.signing_key(bench.svc, "saml").certificate_pem
+    assert cert is not None
+    sp = ServiceProvider("kurse.example", bench.base, cert)
+    sp.settings["sp"]["singleLogoutService"]["binding"] = POST
+    sp.settings["idp"]["singleLogoutService"] = {
+        "url": f"{bench.base}/saml/slo/post",
+        "binding": POST,
+    }
+    register(bench.svc, OPERATOR, sp.metadata(), source="kurse.xml", attribute_names=["uid"])
+    form, rid = sign_in(browser, sp, bench.people.lina, LINA_PASSWORD)
+    signed_in = accepted(sp, form, rid)
+    request = OneLogin_Saml2_Logout_Request(
+        OneLogin_Saml2_Settings(sp.settings),
+        name_id=signed_in.name_id,
+        session_index=signed_in.session_index,
+        name_id_format=PERSISTENT,
+    )
+    fields = {"SAMLRequest": base64.b64encode(request.get_xml().encode()).decode()}
+    cross_site = Browser(bench.base)  # a cross-site POST carries no Lax cookie
+    try:
+        page = cross_site.post("/saml/slo/post", {**fields, "RelayState": "/abgemeldet"})
+        answer = cross_site.saml_form(page)
+    finally:
+        cross_site.close()
+    assert _live_sessions(bench) == 0
+    assert answer.action == sp.sls
+    assert answer.fields["RelayState"] == "/abgemeldet"
+    xml = base64.b64decode(answer.fields["SAMLResponse"]).decode()
+    xpath = "/samlp:LogoutResponse/ds:Signature"
+    assert OneLogin_Saml2_Utils.validate_sign(xml.encode(), cert=cert, xpath=xpath)
+    forged = xml.replace(f'InResponseTo="{request.id}"', 'InResponseTo="_other"').encode()
+    assert not OneLogin_Saml2_Utils.validate_sign(forged, cert=cert, xpath=xpath)
+    root = etree.fromstring(xml.encode())
+    assert root.get("InResponseTo") == request.id
+    assert root.get("Destination") == sp.sls
+    status = root.find("samlp:Status/samlp:StatusCode", NS)
+    assert status is not None
+    assert status.get("Value") == "urn:oasis:names:tc:SAML:2.0:status:Success"
+    method = root.find("ds:Signature/ds:SignedInfo/ds:SignatureMethod", NS)
+    assert method is not None
+    assert method.get("Algorithm") == "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
