@@ -80,7 +80,13 @@ def _account(svc: Services, school: str) -> tuple[str, str]:
     for t in token_service.list_tokens(svc, OPERATOR):
         if t.role == ActorKind.SERVICE and t.name == ACCOUNT and t.revoked_at is None:
             token_service.revoke_token(svc, OPERATOR, t.id)  # one demo account at a time
-    made = ldap_accounts.add_client(svc, OPERATOR, name=ACCOUNT, schools=(school,))
+    made = ldap_accounts.add_client(
+        svc,
+        OPERATOR,
+        name=ACCOUNT,
+        schools=(school,),
+        expires_days=7,  # as the API tokens
+    )
     return f"cn={made.name},ou=services,{DEFAULT_BASE}", made.password
 
 

@@ -48,6 +48,7 @@ def add_client(
     name: str,
     schools: tuple[str, ...] = (),
     attributes: tuple[str, ...] | None = None,
+    expires_days: int | None = None,
 ) -> NewClient:
     """A read-only service account. Without `schools`: every school that exists now."""
     if not _NAME.fullmatch(name):
@@ -67,8 +68,9 @@ def add_client(
         )
     scope = schools or tuple(s.number for s in list_schools(svc))
     made = tokens.create_token(
-        svc, actor, role=ActorKind.SERVICE, name=name, schools=scope, attributes=attributes
-    )
+        svc, actor, role=ActorKind.SERVICE, name=name, schools=scope, attributes=attributes,
+        expires_days=expires_days,
+    )  # fmt: skip
     return NewClient(name, made.token, made.row.id, made.row.schools, made.row.attributes)
 
 

@@ -130,6 +130,10 @@ def test_only_an_account_granted_it_by_name_reads_it(
 
     radius = (nt_city.radius_dn, nt_city.radius_password)
     assert read(radius, "sambaNTPassword")["sambantpassword"] == [want]
+    schema = ldapsearch(tls, nt_server.url, "-ZZ", "-b", "cn=Subschema", "-s", "base",
+                        "attributeTypes", "objectClasses", bind=radius).stdout  # fmt: skip
+    assert "NAME 'sambaNTPassword'" in schema
+    assert "1.3.6.1.4.1.7165.2.1.25" in schema  # Samba's OID, as FreeRADIUS setups expect
     assert "sambantpassword" not in read(radius)  # not for '*': by name only
     assert "sambantpassword" not in read(radius, "*", "+")
     # Others: every person attribute granted but this one; the person themselves.
