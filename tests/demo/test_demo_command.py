@@ -74,7 +74,7 @@ def test_demo_serves_the_api_with_the_tokens_it_prints(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "SCHULHOF_DB"}
     proc = subprocess.Popen(
         [SCHULHOF, "--db", db, "demo", "--schools", "2", "--students", "60", "--teachers", "8",
-         "--port", str(port)],
+         "--port", str(port), "--no-ldap"],
         env={**env, "COLUMNS": "300"}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     try:
