@@ -59,7 +59,7 @@ def test_keys_rotate_keeps_the_old_key_published(db_url: str) -> None:
     try:
         old = keys.signing_key(svc, "oidc")
         rotated = run_json(db_url, "keys", "rotate", "--use", "oidc")
-        keys.forget_cache()
+        keys.forget_cache(svc)
         assert rotated["kid"] != old.kid
         assert keys.signing_key(svc, "oidc").kid == rotated["kid"]
         assert {k.kid for k in keys.published_keys(svc, "oidc")} == {old.kid, rotated["kid"]}

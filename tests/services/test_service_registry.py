@@ -122,7 +122,7 @@ def test_keys_rotate_and_old_ones_stay_published_until_retired(
     assert keys.signing_key(svc, "oidc").kid == second.kid
     assert {k.kid for k in keys.published_keys(svc, "oidc")} == {first.kid, second.kid}
     clock.advance(hours=2)
-    keys.forget_cache()
+    keys.forget_cache(svc)
     assert [k.kid for k in keys.published_keys(svc, "oidc")] == [second.kid]
     with pytest.raises(PermissionDeniedError):
         keys.rotate(svc, Actor(ActorKind.SCHOOL_ADMIN, "a", frozenset({"1"})), "oidc")

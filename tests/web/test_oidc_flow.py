@@ -39,7 +39,7 @@ from tests.web.signin.people import PETRA_INITIAL
 
 @pytest.fixture
 def bench(svc: Services) -> Bench:
-    keys.forget_cache()
+    keys.forget_cache(svc)
     return build_bench(svc)
 
 

@@ -72,7 +72,6 @@ def _thumbprint(n: str, e: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(canonical).digest()).rstrip(b"=").decode()
 
 
-_cache: dict[tuple[int, str], tuple[float, list[SigningKey]]] = {}
 _lock = threading.Lock()
 
 
@@ -101,8 +100,8 @@ def _fields(r: key_store.KeyRow) -> dict[str, Any]:
 
 def _keys(svc: Services, use: str) -> list[SigningKey]:
     _check_use(use)
-    key = (id(svc.engine), use)
-    hit = _cache.get(key)
+    key = ("keys", use)
+    hit: tuple[float, list[SigningKey]] | None = svc.memo.get(key)
     if hit is not None and time.monotonic() - hit[0] < _CACHE_SECONDS:
         return hit[1]
     with _lock:
@@ -110,12 +109,13 @@ def _keys(svc: Services, use: str) -> list[SigningKey]:
         if not any(k.active for k in found):
             _create(svc, use, retire_old_at=None)
             found = _load(svc, use)
-        _cache[key] = (time.monotonic(), found)
+        svc.memo[key] = (time.monotonic(), found)
         return found
 
 
-def forget_cache() -> None:
-    _cache.clear()
+def forget_cache(svc: Services) -> None:
+    for use in USES:
+        svc.memo.pop(("keys", use), None)
 
 
 def signing_key(svc: Services, use: str) -> SigningKey:
@@ -136,7 +136,7 @@ def rotate(
     if not may_manage_tokens(actor):
         raise PermissionDeniedError("only the city's administrators rotate signing keys")
     made = _create(svc, use, retire_old_at=svc.clock() + keep_old_for, actor=actor)
-    _cache.pop((id(svc.engine), use), None)
+    svc.memo.pop(("keys", use), None)
     return made
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -22,6 +23,10 @@ class Services:
     engine: sa.Engine
     settings: Settings = field(default_factory=Settings)
     clock: Callable[[], dt.datetime] = utcnow
+    # Per-process caches of what this database holds (server secrets, signing keys). They
+    # live with this object, not in module globals keyed by id(engine): a test's fresh
+    # database must never see a cache filled from another one.
+    memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def backend(self) -> str:

@@ -11,14 +11,13 @@ from schulhof.services.runtime import Services
 from schulhof.store import signin as signin_store
 from schulhof.store.database import read_connection, write_connection
 
-_cache: dict[tuple[int, str], bytes] = {}
 _lock = threading.Lock()
 
 
 def server_secret(svc: Services, name: str) -> bytes:
     """32 random bytes named `name`, the same on every worker of this database."""
-    key = (id(svc.engine), name)
-    cached = _cache.get(key)
+    key = ("secret", name)
+    cached: bytes | None = svc.memo.get(key)
     if cached is not None:
         return cached
     with _lock:
@@ -30,5 +29,5 @@ def server_secret(svc: Services, name: str) -> bytes:
                 value = signin_store.get_secret(conn, name)
         assert value is not None
         secret = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-        _cache[key] = secret
+        svc.memo[key] = secret
         return secret

@@ -47,7 +47,7 @@ def test_a_session_end_queues_one_job_per_client_that_asked(svc: Services) -> No
 def test_delivery_retries_with_growing_pauses_then_gives_up(
     svc: Services, clock: FixedClock
 ) -> None:
-    keys.forget_cache()
+    keys.forget_cache(svc)
     bench = build_bench(svc)
     _, session = sessions.start(svc, bench.people.lina_id, address="x", must_change=False)
     sessions.note_client(svc, session.sid, "oidc", bench.client_id, {"sub": "s-1"})

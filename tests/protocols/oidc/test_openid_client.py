@@ -108,7 +108,7 @@ class Provider:
 @pytest.fixture
 def provider(svc: Services, listener: Listener) -> Iterator[Provider]:
     svc.clock = utcnow  # openid-client checks iat/exp against the real time
-    keys.forget_cache()
+    keys.forget_cache(svc)
     people = build(svc)
     minh, _ = add_minh(svc)
     redirect = f"{listener.base}/cb"
