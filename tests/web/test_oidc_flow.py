@@ -4,9 +4,12 @@ the code flow with PKCE, tokens, userinfo, refresh rotation, logout, and every r
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterator
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -34,7 +37,8 @@ from tests.web.oidc_support import (
     userinfo,
     verified,
 )
-from tests.web.signin.people import PETRA_INITIAL
+from tests.web.signin.people import LINA_PASSWORD, PETRA_INITIAL, csrf_token
+from tests.web.signin.people import sign_in as sign_in_page
 
 
 @pytest.fixture
@@ -384,3 +388,135 @@ def test_cors_lets_only_the_clients_own_origin_read_tokens(
                            "Origin": origin})  # fmt: skip
         assert info.status_code == 200
         assert ("access-control-allow-origin" in info.headers) is allowed
+
+
+# --- prompt and max_age (OIDC Core §3.1.2.1) ---
+
+
+def _reauth(browser: TestClient, page: httpx.Response, password: str) -> httpx.Response:
+    """Type the password into the re-authentication page's form (first shown, or again
+    after a wrong password)."""
+    assert page.status_code in (200, 401), page.text
+    assert 'action="/oidc/reauth"' in page.text
+    request = re.search(r'name="request" value="([^"]*)"', page.text)
+    assert request is not None
+    form = {"request": html.unescape(request.group(1)), "csrf": csrf_token(page),
+            "password": password}  # fmt: skip
+    answer: httpx.Response = browser.post("/oidc/reauth", data=form)
+    return answer
+
+
+def _auth_time(browser: TestClient, bench: Bench, answer: httpx.Response, verifier: str) -> int:
+    code = redirect_params(answer)["code"]
+    tokens = exchange(browser, code, verifier, client_id=bench.client_id, secret=bench.secret)
+    _, claims = verified(browser, tokens.json()["id_token"])
+    return int(claims["auth_time"])
+
+
+def test_prompt_login_asks_for_the_password_again_and_auth_time_is_new(
+    svc: Services, browser: TestClient, bench: Bench, clock: FixedClock
+) -> None:
+    sign_in(browser, bench.people.lina)
+    signed_in = int(clock.now.timestamp())
+    clock.advance(minutes=10)
+    verifier, challenge = pkce()
+    page = authorize(browser, bench.client_id, challenge=challenge, prompt="login")
+    assert "code=" not in page.headers.get("location", "")
+    wrong = _reauth(browser, page, "not-the-password")
+    assert wrong.status_code == 401
+    assert 'role="alert"' in wrong.text
+    answer = _reauth(browser, wrong, LINA_PASSWORD)
+    assert redirect_params(answer)["state"] == "st-1"
+    assert _auth_time(browser, bench, answer, verifier) == signed_in + 600
+    # The same prompt=login request again: asked again (no marker, no time window).
+    again = authorize(browser, bench.client_id, challenge=pkce()[1], prompt="login")
+    assert again.status_code == 200
+    assert 'action="/oidc/reauth"' in again.text
+    failed = audit.list_audit(svc, OPERATOR, action="signin.failed")
+    assert [(e.detail or {}).get("channel") for e in failed.items] == ["oidc"]
+
+
+def test_the_reauth_form_needs_its_csrf_token(browser: TestClient, bench: Bench) -> None:
+    sign_in(browser, bench.people.lina)
+    page = authorize(browser, bench.client_id, challenge=pkce()[1], prompt="login")
+    request = re.search(r'name="request" value="([^"]*)"', page.text)
+    assert request is not None
+    form = {"request": html.unescape(request.group(1)), "password": LINA_PASSWORD}
+    assert browser.post("/oidc/reauth", data=form).status_code == 403
+    form["csrf"] = "0" * 64
+    assert browser.post("/oidc/reauth", data=form).status_code == 403
+
+
+def test_prompt_login_without_a_session_signs_in_once_not_twice(
+    browser: TestClient, bench: Bench, clock: FixedClock
+) -> None:
+    verifier, challenge = pkce()
+    first = authorize(browser, bench.client_id, challenge=challenge, prompt="login")
+    assert first.status_code == 303
+    next_url = unquote(first.headers["location"].partition("next=")[2])
+    assert "schulhof_oidc_fresh=" in next_url
+    assert "prompt=login" in next_url
+    clock.advance(seconds=5)
+    signed = sign_in_page(browser, bench.people.lina, LINA_PASSWORD, next_url)
+    assert signed.headers["location"] == next_url
+    back = browser.get(next_url)  # the marker holds: a code, no second password prompt
+    assert _auth_time(browser, bench, back, verifier) == int(clock.now.timestamp())
+    # One-time: the same URL from the history asks for the password again.
+    replay = browser.get(next_url)
+    assert replay.status_code == 200
+    assert 'action="/oidc/reauth"' in replay.text
+
+
+def test_a_marker_from_before_the_session_does_not_hold(
+    browser: TestClient, bench: Bench, clock: FixedClock
+) -> None:
+    sign_in(browser, bench.people.lina)
+    clock.advance(minutes=5)
+    # A marker is issued only without a session; one issued earlier (or forged) is refused.
+    forged = authorize(browser, bench.client_id, challenge=pkce()[1], prompt="login",
+                       schulhof_oidc_fresh="1.abc.0123")  # fmt: skip
+    assert forged.status_code == 200
+    assert 'action="/oidc/reauth"' in forged.text
+
+
+def test_max_age_exceeded_asks_again_and_within_it_does_not(
+    browser: TestClient, bench: Bench, clock: FixedClock
+) -> None:
+    sign_in(browser, bench.people.lina)
+    signed_in = int(clock.now.timestamp())
+    clock.advance(seconds=100)
+    verifier, challenge = pkce()
+    within = authorize(browser, bench.client_id, challenge=challenge, max_age="300")
+    assert _auth_time(browser, bench, within, verifier) == signed_in  # auth_time included
+    verifier, challenge = pkce()
+    beyond = authorize(browser, bench.client_id, challenge=challenge, max_age="60")
+    answer = _reauth(browser, beyond, LINA_PASSWORD)
+    assert _auth_time(browser, bench, answer, verifier) == signed_in + 100
+    zero = authorize(browser, bench.client_id, challenge=pkce()[1], max_age="0")
+    assert 'action="/oidc/reauth"' in zero.text  # max_age=0: always
+    bad = authorize(browser, bench.client_id, challenge=pkce()[1], max_age="soon")
+    assert redirect_params(bad)["error"] == "invalid_request"
+
+
+def test_prompt_none_without_a_session_or_with_a_restricted_one(
+    browser: TestClient, bench: Bench
+) -> None:
+    none = authorize(browser, bench.client_id, challenge=pkce()[1], prompt="none")
+    assert redirect_params(none) == {"error": "login_required", "state": "st-1"}
+    sign_in(browser, bench.people.petra, PETRA_INITIAL)
+    restricted = authorize(browser, bench.client_id, challenge=pkce()[1], prompt="none")
+    assert redirect_params(restricted)["error"] == "interaction_required"
+    mixed = authorize(browser, bench.client_id, challenge=pkce()[1], prompt="none login")
+    assert redirect_params(mixed)["error"] == "invalid_request"
+
+
+def test_prompt_consent_is_the_registration_and_select_account_is_refused(
+    browser: TestClient, bench: Bench
+) -> None:
+    sign_in(browser, bench.people.lina)
+    consent = authorize(browser, bench.client_id, challenge=pkce()[1], prompt="consent")
+    assert "code" in redirect_params(consent)
+    select = authorize(browser, bench.client_id, challenge=pkce()[1], prompt="select_account")
+    assert redirect_params(select)["error"] == "account_selection_required"
+    none = authorize(browser, bench.client_id, challenge=pkce()[1], prompt="none")
+    assert "code" in redirect_params(none)  # a live session: prompt=none gets its code

@@ -13,9 +13,13 @@ error page (never a redirect to an unchecked address).
 from __future__ import annotations
 
 import base64
+import datetime as dt
+import hashlib
+import hmac
 import html
+import secrets
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urlsplit
 
 from authlib.oauth2.rfc6749 import (  # type: ignore[import-untyped]
     InsecureTransportError,
@@ -28,11 +32,14 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from schulhof.domain.errors import NotFoundError
 from schulhof.protocols.oidc import claims, jwt, logout, models
 from schulhof.protocols.oidc import server as oidc
-from schulhof.services import clients, keys, oidc_grants, release, sessions
+from schulhof.services import clients, keys, oidc_grants, release, saml_reauth, sessions
+from schulhof.services import secrets as server_secrets
 from schulhof.services.clients import ServiceClient
 from schulhof.services.runtime import Services
 from schulhof.services.sessions import Session
+from schulhof.services.signin import SignInRefused
 from schulhof.web import sso
+from schulhof.web.signin import csrf
 from schulhof.web.signin.routes import sign_out
 
 router = APIRouter(include_in_schema=False)
@@ -42,6 +49,8 @@ TOKEN = "/oidc/token"  # noqa: S105 (a path, not a secret)
 USERINFO = "/oidc/userinfo"
 JWKS = "/oidc/jwks"
 LOGOUT = "/oidc/logout"
+REAUTH = "/oidc/reauth"
+FRESH = "schulhof_oidc_fresh"  # the one-time marker: a query parameter and a cookie
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
@@ -178,28 +187,61 @@ async def authorize(request: Request) -> Response:
     server = _server(request)
     req = await _request(request, server)
     # Where to come back to after signing in: a GET with all parameters (a POSTed request
-    # is turned into its GET form, RFC 6749 §3.1 allows both).
-    pairs = [(k, v) for k, vs in req.payload.datalist.items() for v in vs]
+    # is turned into its GET form, RFC 6749 §3.1 allows both), less our own marker.
+    pairs = [(k, v) for k, vs in req.payload.datalist.items() for v in vs if k != FRESH]
     local = AUTHORIZE + (f"?{urlencode(pairs)}" if pairs else "")
-    return await run_in_threadpool(_authorize, request, server, req, local)
+    marker = request.query_params.get(FRESH)
+    return await run_in_threadpool(_authorize, request, server, req, local, marker=marker)
 
 
-def _authorize(request: Request, server: oidc.Server, req: models.Request, local: str) -> Response:
+def _authorize(
+    request: Request,
+    server: oidc.Server,
+    req: models.Request,
+    local: str,
+    *,
+    marker: str | None = None,
+    fresh: dt.datetime | None = None,
+) -> Response:
+    """Answer an authorization request. `marker`: the one-time marker of a sign-in this
+    request sent the browser to; `fresh`: the password was just typed again (reauth)."""
     svc = server.svc
     session = sso.current_session(request)
     try:
         grant = server.get_consent_grant(req, end_user=session)
     except OAuth2Error as error:
         return _authorize_error(server, req, error)
+    data = req.payload.data
+    prompts = set(data.get("prompt", "").split())
+    max_age = _max_age(data.get("max_age"))
+    if max_age == -1:
+        return _redirect_error(grant.redirect_uri, req, "invalid_request",
+                               "max_age must be a non-negative integer")  # fmt: skip
     if session is None or session.must_change:
         # Signed out (or the session expired): sign in and come back. A restricted session
         # gets no code: the sign-in pages lead it to the password change first.
-        if req.payload.data.get("prompt") == "none":
-            return _redirect_error(grant.redirect_uri, req, "login_required")
+        if "none" in prompts:
+            # §3.1.2.6: with a session that needs the password change first, the person
+            # could go on, but only through a page: interaction_required.
+            code = "login_required" if session is None else "interaction_required"
+            return _redirect_error(grant.redirect_uri, req, code)
+        if session is None and ("login" in prompts or max_age is not None):
+            # This sign-in is the fresh one the client asked for: bind it to this request
+            # with a one-time marker, so the way back does not ask for the password again.
+            return _signin_with_marker(request, local)
         return sso.signin_redirect(request, local)
+    if "select_account" in prompts and fresh is None:
+        # One person per browser session: no account choice to offer (docs/oidc.md).
+        return _redirect_error(grant.redirect_uri, req, "account_selection_required")
+    marked = marker is not None and _marker_holds(request, marker, session)
+    if fresh is None and not marked and _needs_fresh(svc, session, prompts, max_age):
+        if "none" in prompts:  # cannot happen with authlib ("none login" is refused)
+            return _redirect_error(grant.redirect_uri, req, "login_required")
+        return _reauth_page(request, local)
     client: models.Client = grant.client
     family = ""  # known once the code is exchanged
-    person = models.grantee(svc, client, session.person_id, session.sid, session.auth_time, family)
+    auth_time = fresh or session.auth_time
+    person = models.grantee(svc, client, session.person_id, session.sid, auth_time, family)
     if person is None:  # other school, disabled, or gone: the client is told no
         return _response(server.create_authorization_response(req, None, grant))
     result = server.create_authorization_response(req, person, grant)
@@ -208,7 +250,143 @@ def _authorize(request: Request, server: oidc.Server, req: models.Request, local
         sessions.note_client(svc, session.sid, "oidc", client.client_id,
                              {"sub": person.release.subject, "sid": person.client_sid,
                               "iss": server.issuer})  # fmt: skip
-    return _response(result)
+    response = _response(result)
+    if marker is not None:
+        response.delete_cookie(FRESH, path=AUTHORIZE, httponly=True, samesite="lax")
+    return response
+
+
+def _max_age(value: str | None) -> int | None:
+    """max_age in seconds; None if absent, -1 if malformed."""
+    if value is None:
+        return None
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else -1
+
+
+def _needs_fresh(svc: Services, session: Session, prompts: set[str], max_age: int | None) -> bool:
+    """OIDC Core §3.1.2.1: prompt=login, or the sign-in is older than max_age (0: always)."""
+    if "login" in prompts:
+        return True
+    if max_age is None:
+        return False
+    return max_age == 0 or svc.clock() - session.auth_time > dt.timedelta(seconds=max_age)
+
+
+# --- the one-time marker: a sign-in this authorization request sent the browser to ---
+#
+# "<issued at>.<nonce>.<mac>", in the `next` URL and in a cookie on the authorize path.
+# It holds once, for a session that began after it was issued: the cookie is deleted when
+# the code is issued, so the same URL from the browser history asks for the password.
+
+
+def _marker_mac(svc: Services, body: str) -> str:
+    key = server_secrets.server_secret(svc, "oidc-fresh")
+    return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _signin_with_marker(request: Request, local: str) -> Response:
+    svc = _svc(request)
+    body = f"{int(svc.clock().timestamp())}.{secrets.token_urlsafe(16)}"
+    marker = f"{body}.{_marker_mac(svc, body)}"
+    sep = "&" if "?" in local else "?"
+    response = sso.signin_redirect(request, f"{local}{sep}{urlencode({FRESH: marker})}")
+    response.set_cookie(FRESH, marker, httponly=True, samesite="lax", path=AUTHORIZE,
+                        secure=sso.is_secure(request))  # fmt: skip
+    return response
+
+
+def _marker_holds(request: Request, marker: str, session: Session) -> bool:
+    cookie = request.cookies.get(FRESH)
+    if cookie is None or len(marker) > 100 or not hmac.compare_digest(cookie, marker):
+        return False
+    issued, _, rest = marker.partition(".")
+    nonce, _, mac = rest.partition(".")
+    if not issued.isdigit() or not hmac.compare_digest(
+        _marker_mac(_svc(request), f"{issued}.{nonce}"), mac
+    ):
+        return False
+    # The session began after the marker was issued: its sign-in is the one asked for.
+    return session.auth_time.timestamp() >= int(issued)
+
+
+# --- the password typed again (prompt=login, max_age) ---
+
+
+def _reauth_page(
+    request: Request,
+    local: str,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    retry_after: int | None = None,
+) -> Response:
+    """The signed-in person types the password again; the form carries the authorization
+    request itself, so the answer to it is the code (no redirect back, no loop)."""
+    # The SAML ForceAuthn prompt's texts and page frame. Imported here: saml_pages imports
+    # the sign-in package, which imports web.saml, which imports saml_pages again.
+    from schulhof.web import saml_pages
+
+    t = saml_pages.text(request)
+    csrf_value, fresh_cookie = csrf.token_for(request)
+    query = urlsplit(local).query
+    alert = (
+        f'<p role="alert" id="password-error" class="error">{html.escape(error)}</p>'
+        if error
+        else ""
+    )
+    described = ' aria-describedby="password-error" aria-invalid="true"' if error else ""
+    body = (
+        f"<h1>{html.escape(t['reauth_title'])}</h1><p>{html.escape(t['reauth_intro'])}</p>"
+        f'{alert}<form method="post" action="{REAUTH}">'
+        f'<input type="hidden" name="request" value="{html.escape(query)}">'
+        f'<input type="hidden" name="{csrf.FIELD}" value="{html.escape(csrf_value)}">'
+        f'<label for="password">{html.escape(t["password"])}</label>'
+        f'<input id="password" name="password" type="password" autocomplete="current-password"'
+        f" required autofocus{described}>"
+        f'<button type="submit">{html.escape(t["reauth_button"])}</button></form>'
+    )
+    response = saml_pages.page(request, t["reauth_title"], body, status=status)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    if fresh_cookie is not None:
+        csrf.set_cookie(response, fresh_cookie, secure=sso.is_secure(request))
+    return response
+
+
+@router.post(REAUTH)
+async def reauthenticate(request: Request) -> Response:
+    server = _server(request)
+    form = await request.form()
+    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    return await run_in_threadpool(_reauthenticate, request, server, values)
+
+
+def _reauthenticate(request: Request, server: oidc.Server, form: dict[str, str]) -> Response:
+    svc = server.svc
+    query = form.get("request", "")
+    if not csrf.verify(request, form.get(csrf.FIELD)) or len(query) > 8000:
+        return _error_page(403, "Sign-in request refused", "the form has expired; start again")
+    local = AUTHORIZE + (f"?{query}" if query else "")
+    session = sso.current_session(request)
+    if session is None or session.must_change:
+        return RedirectResponse(local, status_code=303)  # signed out meanwhile: start over
+    address = request.client.host if request.client else "unknown"
+    try:
+        saml_reauth.confirm_password(svc, session.person_id, form.get("password", ""),
+                                     address=address, channel="oidc")  # fmt: skip
+    except SignInRefused as refused:
+        from schulhof.web import saml_pages
+
+        t = saml_pages.text(request)
+        if refused.reason == "throttled":
+            message = t["reauth_wait"].format(seconds=refused.retry_after)
+            return _reauth_page(request, local, error=message, status=429,
+                                retry_after=refused.retry_after)  # fmt: skip
+        return _reauth_page(request, local, error=t["reauth_wrong"], status=401)
+    pairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != FRESH]
+    uri = server.issuer + local
+    req = models.Request("GET", uri, request.headers, pairs, [])
+    return _authorize(request, server, req, local, fresh=svc.clock())
 
 
 def _authorize_error(server: oidc.Server, req: models.Request, error: OAuth2Error) -> Response:
@@ -217,8 +395,12 @@ def _authorize_error(server: oidc.Server, req: models.Request, error: OAuth2Erro
     return _error_page(400, "Sign-in request refused", f"{error.error}: {error.description}")
 
 
-def _redirect_error(redirect_uri: str, req: models.Request, code: str) -> Response:
+def _redirect_error(
+    redirect_uri: str, req: models.Request, code: str, description: str | None = None
+) -> Response:
     params = {"error": code}
+    if description:
+        params["error_description"] = description
     state = req.payload.state
     if state:
         params["state"] = state
