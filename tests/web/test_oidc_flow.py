@@ -13,13 +13,14 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from schulhof.access.actors import OPERATOR
+from schulhof.access.actors import OPERATOR, ActorKind
 from schulhof.services import audit, keys, persons
 from schulhof.services.runtime import Services
 from schulhof.store import jobs as job_store
 from schulhof.store.database import read_connection
 from schulhof.web.app import create_app
 from tests.conftest import FixedClock
+from tests.web.city import bearer
 from tests.web.oidc_support import (
     AFTER_LOGOUT,
     BASE,
@@ -520,3 +521,60 @@ def test_prompt_consent_is_the_registration_and_select_account_is_refused(
     assert redirect_params(select)["error"] == "account_selection_required"
     none = authorize(browser, bench.client_id, challenge=pkce()[1], prompt="none")
     assert "code" in redirect_params(none)  # a live session: prompt=none gets its code
+
+
+# --- back-channel logout when sessions end by other paths ---
+
+
+def _backchannel_jobs(svc: Services) -> list[dict[str, object]]:
+    with read_connection(svc.engine) as conn:
+        found = job_store.list_page(conn)
+    return [j.params for j in found if j.kind == "oidc.backchannel_logout"]
+
+
+def test_a_password_changed_in_another_browser_tells_the_rp_of_this_session(
+    svc: Services, browser: TestClient, bench: Bench
+) -> None:
+    sign_in(browser, bench.people.lina)
+    tokens = _tokens(browser, bench)
+    _, claims = verified(browser, tokens["id_token"])
+    with TestClient(browser.app, base_url=BASE, follow_redirects=False) as other:
+        sign_in(other, bench.people.lina)
+        page = other.get("/password/change")
+        form = {"current_password": LINA_PASSWORD, "new_password": "Neue-Brücke-über-7",
+                "repeat_password": "Neue-Brücke-über-7", "csrf": csrf_token(page)}  # fmt: skip
+        assert other.post("/password/change", data=form).status_code == 303
+        # The other browser's own session goes on (it signed in to no RP: nothing queued).
+        assert other.get("/account").status_code == 200
+    [job] = _backchannel_jobs(svc)
+    assert job == {"issuer": BASE, "client_id": bench.client_id, "sid": claims["sid"],
+                   "sub": bench.people.lina_id, "attempt": 1}  # fmt: skip
+    assert refresh(browser, tokens["refresh_token"], bench.client_id, bench.secret).is_error
+    assert authorize(browser, bench.client_id, challenge=pkce()[1]).status_code == 303
+
+
+def test_disabling_a_person_over_the_api_tells_the_rps(
+    svc: Services, browser: TestClient, bench: Bench
+) -> None:
+    sign_in(browser, bench.people.lina)
+    tokens = _tokens(browser, bench)
+    _, claims = verified(browser, tokens["id_token"])
+    admin = bearer(svc, ActorKind.SCHOOL_ADMIN, "91007")
+    answer = browser.post(f"/api/v1/users/{bench.people.lina_id}/disable", headers=admin)
+    assert answer.status_code == 200, answer.text
+    [job] = _backchannel_jobs(svc)
+    assert (job["client_id"], job["sid"]) == (bench.client_id, claims["sid"])
+    # Disabling again ends nothing more, and tells nobody twice.
+    browser.post(f"/api/v1/users/{bench.people.lina_id}/disable", headers=admin)
+    assert len(_backchannel_jobs(svc)) == 1
+    assert refresh(browser, tokens["refresh_token"], bench.client_id, bench.secret).is_error
+
+
+def test_taking_the_last_role_away_tells_the_rps_too(
+    svc: Services, browser: TestClient, bench: Bench
+) -> None:
+    sign_in(browser, bench.people.lina)
+    _tokens(browser, bench)
+    [context] = persons.load_readable(svc, OPERATOR, bench.people.lina).contexts
+    persons.remove_context(svc, OPERATOR, bench.people.lina, context)
+    assert len(_backchannel_jobs(svc)) == 1

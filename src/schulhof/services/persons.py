@@ -24,7 +24,7 @@ from schulhof.domain.errors import (
     ValidationError,
 )
 from schulhof.domain.model import Context, LifecycleState, Person, PersonDraft, new_id
-from schulhof.services import audit
+from schulhof.services import audit, sessions
 from schulhof.services.runtime import Services
 from schulhof.services.snapshots import (
     context_entity_id,
@@ -312,6 +312,8 @@ def disable_person(svc: Services, actor: Actor, ref: str) -> Person:
         updated = disabled(person, uow.now, svc)
         person_store.update(uow.conn, updated, uow.now, expected_version=person.version)
         record_person(uow, Operation.UPDATE, updated)
+    # Their sessions were refused from now on anyway; ending them tells the OIDC clients.
+    sessions.end_all_for(svc, updated.id)
     return updated
 
 
@@ -470,6 +472,8 @@ def remove_context(svc: Services, actor: Actor, ref: str, context: Context) -> P
             context_state(person.id, match[0]),
         )
         record_person(uow, Operation.UPDATE, updated)
+    if updated.state is LifecycleState.DISABLED and person.state is LifecycleState.ACTIVE:
+        sessions.end_all_for(svc, updated.id)  # the last role is gone: as disable_person
     return updated
 
 

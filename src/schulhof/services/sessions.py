@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from schulhof.services import backchannel
 from schulhof.services.runtime import Services
 from schulhof.store import signin as signin_store
 from schulhof.store.database import read_connection, write_connection
@@ -110,11 +111,14 @@ def end(svc: Services, cookie_or_sid: str) -> Session | None:
 
 
 def end_all_for(svc: Services, person_id: str, *, except_sid: str | None = None) -> list[str]:
-    """End a person's sessions (password changed, person disabled); returns their sids."""
+    """End a person's sessions (password changed, person disabled); returns their sids.
+    Their refresh tokens are revoked and the OIDC clients told (back-channel logout jobs)."""
     with write_connection(svc.engine) as conn:
-        return signin_store.revoke_sessions(
+        ended = signin_store.revoke_sessions(
             conn, svc.clock(), person_id=person_id, except_sid=except_sid
         )
+    backchannel.sessions_ended(svc, ended)
+    return ended
 
 
 def password_changed(svc: Services, person_id: str) -> None:

@@ -9,7 +9,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from schulhof.protocols.oidc import logout
-from schulhof.services import jobs, keys, sessions
+from schulhof.services import backchannel, jobs, keys, sessions
 from schulhof.services.runtime import Services
 from schulhof.store import jobs as job_store
 from schulhof.store.database import read_connection, write_connection
@@ -92,3 +92,20 @@ def test_a_delivered_logout_is_done(svc: Services) -> None:
         [job] = job_store.list_page(conn)
     assert job.status == "done"
     assert not _queued(svc)
+
+
+def test_a_job_without_an_issuer_fails_at_once_and_is_not_retried(svc: Services) -> None:
+    keys.forget_cache(svc)
+    bench = build_bench(svc)
+    _, session = sessions.start(svc, bench.people.lina_id, address="x", must_change=False)
+    sessions.note_client(svc, session.sid, "oidc", bench.client_id, {"sub": "s-1"})
+    assert backchannel.session_ended(svc, session.sid) == 1  # no issuer noted, none given
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200)
+
+    assert _run_next(svc, httpx.MockTransport(answer))
+    assert seen == []
+    assert _queued(svc) == []

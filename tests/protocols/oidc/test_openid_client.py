@@ -28,13 +28,15 @@ import uvicorn
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
+from schulhof.access.actors import ActorKind
 from schulhof.services import keys
 from schulhof.services.runtime import Services, utcnow
 from schulhof.store.database import write_connection
 from schulhof.store.tables import sso_sessions
 from schulhof.web.app import create_app
+from tests.web.city import bearer
 from tests.web.oidc_support import MINH_PASSWORD, add_minh, register
-from tests.web.signin.people import LINA_PASSWORD, PETRA_INITIAL, People, build
+from tests.web.signin.people import LINA_PASSWORD, PETRA_INITIAL, People, build, csrf_token
 
 RP = Path(__file__).parent / "rp"
 # Skipped on a developer's machine without node; never in CI, where it must run.
@@ -257,3 +259,85 @@ def test_openid_client_after_the_session_expired(
     assert "claims" in out  # signed in once
     assert out["after_expiry"] == {"stopped_at": "/signin", "status": 200}
     assert out["silent_after_expiry"] == "login_required"
+
+
+def test_openid_client_prompt_login_and_max_age(provider: Provider, listener: Listener) -> None:
+    client_id, secret = provider.confidential
+    out = run_rp(
+        provider, listener, client_id=client_id, client_secret=secret, auth="basic",
+        username=provider.people.lina, password=LINA_PASSWORD, mode="prompt",
+    )  # fmt: skip
+    signed_in = out["claims"]["auth_time"]
+    assert out["login"]["reauths"] == 1
+    assert out["login"]["auth_time"] > signed_in  # the password typed again
+    assert out["within_max_age"] == {"reauths": 0, "auth_time": signed_in}
+    assert out["max_age_zero"]["reauths"] == 1
+    assert out["max_age_zero"]["auth_time"] > out["login"]["auth_time"]
+    assert out["silent"] == {"reauths": 0, "auth_time": signed_in}
+    assert out["consent"] == {"reauths": 0, "auth_time": signed_in}
+    assert out["select_account"] == {"reauths": 0, "error": "account_selection_required"}
+    # Signed out with prompt=login and max_age=0: one sign-in, openid-client accepts it.
+    assert out["new_browser"]["signed_in"] is True
+    assert out["new_browser"]["reauths"] == 0
+    assert out["new_browser"]["auth_time"] >= out["max_age_zero"]["auth_time"]
+    assert out["silent_signed_out"] == {"reauths": 0, "error": "login_required"}
+
+
+def _wait_for_tokens(listener: Listener, count: int) -> list[str]:
+    deadline = time.monotonic() + 20
+    while len(listener.received) < count:
+        assert time.monotonic() < deadline, listener.received
+        time.sleep(0.2)
+    return [token for _, token in listener.received]
+
+
+def _logout_claims(provider: Provider, token: str) -> dict[str, Any]:
+    decoded = jwt.decode(token, _jwks(provider), algorithms=["RS256"])
+    assert decoded.header["typ"] == "logout+jwt"
+    claims: dict[str, Any] = dict(decoded.claims)
+    assert claims["iss"] == provider.issuer
+    assert "http://schemas.openid.net/event/backchannel-logout" in claims["events"]
+    return claims
+
+
+def test_openid_client_is_told_when_the_password_changes_in_another_browser(
+    provider: Provider, listener: Listener
+) -> None:
+    listener.fail_first = 0
+    client_id, secret = provider.confidential
+    out = run_rp(
+        provider, listener, client_id=client_id, client_secret=secret, auth="basic",
+        username=provider.people.lina, password=LINA_PASSWORD,
+    )  # fmt: skip
+    with httpx.Client(base_url=provider.issuer) as other:  # another browser
+        page = other.get("/signin")
+        form = {"username": provider.people.lina, "password": LINA_PASSWORD,
+                "csrf": csrf_token(page)}  # fmt: skip
+        assert other.post("/signin", data=form).status_code == 303
+        page = other.get("/password/change")
+        new = "Neue-Brücke-über-7"
+        form = {"current_password": LINA_PASSWORD, "new_password": new,
+                "repeat_password": new, "csrf": csrf_token(page)}  # fmt: skip
+        assert other.post("/password/change", data=form).status_code == 303
+    [token] = _wait_for_tokens(listener, 1)
+    claims = _logout_claims(provider, token)
+    assert (claims["aud"], claims["sid"]) == (client_id, out["claims"]["sid"])
+    assert claims["sub"] == provider.people.lina_id
+
+
+def test_openid_client_is_told_when_the_person_is_disabled(
+    svc: Services, provider: Provider, listener: Listener
+) -> None:
+    listener.fail_first = 0
+    client_id, secret = provider.confidential
+    out = run_rp(
+        provider, listener, client_id=client_id, client_secret=secret, auth="basic",
+        username=provider.people.lina, password=LINA_PASSWORD,
+    )  # fmt: skip
+    admin = bearer(svc, ActorKind.SCHOOL_ADMIN, "91007")
+    lina = provider.people.lina_id
+    answer = httpx.post(f"{provider.issuer}/api/v1/users/{lina}/disable", headers=admin)
+    assert answer.status_code == 200, answer.text
+    [token] = _wait_for_tokens(listener, 1)
+    claims = _logout_claims(provider, token)
+    assert (claims["aud"], claims["sid"]) == (client_id, out["claims"]["sid"])

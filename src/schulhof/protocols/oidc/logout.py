@@ -1,12 +1,14 @@
 """Logout: what ends with an SSO session, and telling the relying parties.
 
-When a session ends (sign-out page, RP-initiated logout, …) its refresh tokens are revoked
-and every OIDC client it signed in to that registered a `backchannel_logout_uri` gets a
-job of kind `oidc.backchannel_logout`. The worker POSTs a logout token (OIDC Back-Channel
-Logout 1.0 §2.4: `iss`, `aud`, `iat`, `exp`, `jti`, `sub`, `sid`, the `events` claim, no
-`nonce`; header `typ: logout+jwt`) and, if the RP does not answer 200/204, queues a retry
-after a growing pause (2, 4, 8 … s, at most 5 min; 8 attempts in all). A fresh token is
-signed for every attempt, so a retry never carries an expired one.
+When a session ends (sign-out page, RP-initiated logout, password changed elsewhere,
+person disabled) its refresh tokens are revoked and every OIDC client it signed in to that
+registered a `backchannel_logout_uri` gets a job of kind `oidc.backchannel_logout` (queued
+by services/backchannel.py, so the service layer can do it without HTTP). The worker POSTs
+a logout token (OIDC Back-Channel Logout 1.0 §2.4: `iss`, `aud`, `iat`, `exp`, `jti`,
+`sub`, `sid`, the `events` claim, no `nonce`; header `typ: logout+jwt`) and, if the RP does
+not answer 200/204, queues a retry after a growing pause (2, 4, 8 … s, at most 5 min; 8
+attempts in all). A fresh token is signed for every attempt, so a retry never carries an
+expired one.
 """
 
 from __future__ import annotations
@@ -19,14 +21,14 @@ from typing import Any
 import httpx
 
 from schulhof.protocols.oidc import jwt
-from schulhof.services import clients, jobs, keys, oidc_grants, sessions
+from schulhof.services import backchannel, clients, jobs, keys
 from schulhof.services.jobs import Job, JobOutcome
 from schulhof.services.runtime import Services
 from schulhof.services.sessions import Session
 
 log = logging.getLogger(__name__)
 
-KIND = "oidc.backchannel_logout"
+KIND = backchannel.KIND
 EVENT = "http://schemas.openid.net/event/backchannel-logout"
 TOKEN_SECONDS = 120
 ATTEMPTS = 8
@@ -51,21 +53,9 @@ def logout_token(svc: Services, issuer: str, client_id: str, subject: str, sid: 
 
 def session_ended(svc: Services, issuer: str, session: Session) -> int:
     """Revoke the session's refresh tokens and queue a back-channel logout for each
-    client that asked for one; returns the number of jobs queued."""
-    oidc_grants.revoke_session(svc, session.sid)
-    queued = 0
-    for protocol, client_id, detail in sessions.clients_of(svc, session.sid):
-        if protocol != "oidc":
-            continue
-        client = clients.get(svc, client_id)
-        if client is None or not client.config.get("backchannel_logout_uri"):
-            continue
-        params = {"issuer": str(detail.get("iss") or issuer), "client_id": client_id,
-                  "sid": str(detail.get("sid") or session.sid),  # as the client knows it
-                  "sub": str(detail.get("sub", "")), "attempt": 1}  # fmt: skip
-        jobs.enqueue(svc, KIND, params, by="system:oidc")
-        queued += 1
-    return queued
+    client that asked for one; returns the number of jobs queued. `issuer` is a fallback:
+    each client is told the issuer it signed in with (kept with the session)."""
+    return backchannel.session_ended(svc, session.sid, issuer=issuer)
 
 
 def pause(attempt: int) -> dt.timedelta:
@@ -79,6 +69,10 @@ def deliver(svc: Services, job: Job, *, transport: httpx.BaseTransport | None = 
     uri = client.config.get("backchannel_logout_uri") if client is not None else None
     if not uri:
         return JobOutcome(True, result={"skipped": "the client or its logout URI is gone"})
+    if not p.get("issuer"):
+        # Only for a session noted before the issuer was kept with it: no token can name
+        # the right `iss`, and a wrong one would be refused anyway. Not retried.
+        return JobOutcome(False, error="the issuer the client signed in with is unknown")
     token = logout_token(svc, str(p["issuer"]), str(p["client_id"]), str(p["sub"]),
                          str(p["sid"]))  # fmt: skip
     attempt = int(p.get("attempt", 1))

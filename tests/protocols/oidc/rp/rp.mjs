@@ -4,8 +4,11 @@
 //
 // Usage: node rp.mjs '<json>'  with issuer, client_id, client_secret (or null: public),
 // auth ("basic" | "post" | "none"), redirect_uri, post_logout_redirect_uri, username,
-// password, mode ("full" | "signin" | "expire"), expire_hook (a URL the test listens on). Prints one JSON object of what happened; exits
-// non-zero only on an unexpected failure (a check of openid-client that did not pass).
+// password, mode ("full" | "signin" | "expire" | "prompt"), expire_hook (a URL the test
+// listens on). Prints one JSON object of what happened; exits non-zero only on an
+// unexpected failure (a check of openid-client that did not pass).
+// The password prompt of prompt=login / max_age (/oidc/reauth) is answered like the
+// sign-in form; `out.reauths` counts how often it was shown.
 
 import * as oidc from 'openid-client'
 
@@ -68,6 +71,25 @@ async function authorize (authUrl) {
       url = new URL(post.headers.get('location'), url).href
       continue
     }
+    const request = page.match(/name="request" value="([^"]*)"/)
+    if (res.status === 200 && page.includes('action="/oidc/reauth"') && csrf && request) {
+      out.reauths = (out.reauths || 0) + 1
+      const form = new URLSearchParams({
+        request: request[1].replaceAll('&amp;', '&'),
+        password: cfg.password,
+        csrf: csrf[1]
+      })
+      const post = await browse(new URL('/oidc/reauth', url), {
+        method: 'POST',
+        body: form,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' }
+      })
+      if (post.status !== 302) return { stopped_at: '/oidc/reauth', status: post.status }
+      const next = new URL(post.headers.get('location'), url)
+      if (next.href.startsWith(cfg.redirect_uri)) return { callback: next.href }
+      url = next.href
+      continue
+    }
     return { stopped_at: new URL(url).pathname, status: res.status }
   }
   return { stopped_at: url, status: 'too many redirects' }
@@ -88,14 +110,17 @@ async function fresh (config, extra = {}) {
   return { verifier, params, url, result: await authorize(url) }
 }
 
-function grant (config, started, verifier = started.verifier) {
+function grant (config, started, verifier = started.verifier, maxAge = undefined) {
   return oidc.authorizationCodeGrant(config, new URL(started.result.callback), {
     pkceCodeVerifier: verifier,
     expectedState: started.params.state,
     expectedNonce: started.params.nonce,
-    idTokenExpected: true
+    idTokenExpected: true,
+    maxAge
   })
 }
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 async function refusal (promise) {
   try {
@@ -152,6 +177,36 @@ if (cfg.mode === 'expire') {
   out.after_expiry = again.result
   const silent = await fresh(config, { prompt: 'none' })
   out.silent_after_expiry = silent.result.callback ? await refusal(grant(config, silent)) : silent.result
+}
+
+if (cfg.mode === 'prompt') {
+  // Each step: how many password prompts it took, and the ID token's auth_time (checked
+  // by openid-client against max_age where one was asked).
+  const step = async (extra, maxAge) => {
+    out.reauths = 0
+    const started = await fresh(config, extra)
+    const reauths = out.reauths
+    if (!started.result.callback) return { reauths, result: started.result }
+    const error = new URL(started.result.callback).searchParams.get('error')
+    if (error) return { reauths, error }
+    const got = await grant(config, started, started.verifier, maxAge)
+    return { reauths, auth_time: got.claims().auth_time }
+  }
+  await sleep(1100) // so a fresh auth_time is a later second than the sign-in's
+  out.login = await step({ prompt: 'login' })
+  out.within_max_age = await step({ max_age: '3600' }, 3600)
+  await sleep(1100)
+  out.max_age_zero = await step({ max_age: '0' }, 0)
+  out.silent = await step({ prompt: 'none' })
+  out.consent = await step({ prompt: 'consent' })
+  out.select_account = await step({ prompt: 'select_account' })
+  // A new browser with prompt=login: one sign-in, no second password prompt.
+  jar.clear()
+  out.signed_in = false
+  out.new_browser = await step({ prompt: 'login', max_age: '0' }, 0)
+  out.new_browser.signed_in = out.signed_in
+  jar.clear()
+  out.silent_signed_out = await step({ prompt: 'none' })
 }
 
 if (cfg.mode === 'full') {
