@@ -1,14 +1,20 @@
 """Sessions ended by the service layer queue back-channel logouts (services/backchannel.py):
-password changed elsewhere (`sessions.end_all_for`), a person disabled."""
+password changed elsewhere (`sessions.end_all_for`), a person disabled (by hand, or by
+an import that no longer lists them)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from schulhof.access.actors import OPERATOR
+from schulhof.importers.pipeline import import_path
 from schulhof.services import persons, sessions
 from schulhof.services.runtime import Services
 from schulhof.store import jobs as job_store
 from schulhof.store.database import read_connection
-from tests.web.oidc_support import build_bench
+from tests.pipeline.sisfiles import write_city
+from tests.pipeline.test_sis_import import ACTOR, base_city, cp1252_safe, everyone
+from tests.web.oidc_support import BACKCHANNEL, build_bench, register
 
 
 def _queued(svc: Services) -> list[dict[str, object]]:
@@ -37,3 +43,20 @@ def test_disable_person_ends_the_sessions_once(svc: Services) -> None:
     persons.disable_person(svc, OPERATOR, bench.people.lina)  # already disabled: nothing new
     assert sessions.by_sid(svc, session.sid) is None
     assert len(_queued(svc)) == 1
+
+
+def test_an_import_that_disables_a_leaver_ends_their_sessions(
+    svc: Services, tmp_path: Path
+) -> None:
+    city = cp1252_safe(base_city())
+    import_path(svc, ACTOR, "sis", write_city(tmp_path / "day1", city))
+    client_id, _ = register(svc, "Lernplattform", backchannel=BACKCHANNEL)
+    anna = everyone(svc)["Anna Müller"].person
+    _, session = sessions.start(svc, anna.id, address="x", must_change=False)
+    sessions.note_client(svc, session.sid, "oidc", client_id,
+                         {"sub": anna.id, "sid": session.sid, "iss": "https://idm"})  # fmt: skip
+    city[0].students = [s for s in city[0].students if s.given != "Anna"]
+    report = import_path(svc, ACTOR, "sis", write_city(tmp_path / "day2", city))
+    assert report.summary()["disabled"] == 1
+    assert sessions.by_sid(svc, session.sid) is None
+    assert [p["client_id"] for p in _queued(svc)] == [client_id]

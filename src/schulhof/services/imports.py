@@ -19,6 +19,7 @@ from schulhof.access.rules import may_manage_schools
 from schulhof.domain.errors import PermissionDeniedError
 from schulhof.domain.model import LifecycleState
 from schulhof.domain.snapshot import Snapshot
+from schulhof.services import sessions
 from schulhof.services.batch import Batch, apply_batch
 from schulhof.services.runtime import Services
 from schulhof.store.database import read_connection
@@ -143,4 +144,8 @@ def run_import(
         apply_batch(uow, batch, snap)
         outcome.applied = True
     outcome.last_seq = uow.last_seq or snap.last_seq
+    for before, after in batch.changed_persons:
+        if before.state is LifecycleState.ACTIVE and after.state is LifecycleState.DISABLED:
+            # Gone from the school's export: signed out, and the OIDC clients are told.
+            sessions.end_all_for(services, after.id)
     return outcome
