@@ -64,7 +64,7 @@ def headers(nonce: str | None = None) -> dict[str, str]:
     return {
         "Content-Security-Policy": csp,
         "X-Frame-Options": "DENY",
-        "Referrer-Policy": "no-referrer",
+        "Referrer-Policy": "same-origin",
         "Cache-Control": "no-store",
         "X-Content-Type-Options": "nosniff",
     }

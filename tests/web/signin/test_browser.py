@@ -164,28 +164,65 @@ def test_usable_at_320_pixels_and_focus_is_visible(
         context.close()
 
 
-def test_arriving_from_another_site_still_signs_in(
+def test_a_form_open_in_another_tab_survives_arriving_from_another_site(
     page: Page, base_url: str, people: People
 ) -> None:
-    """A service on another site sends the browser here. The SameSite=Strict CSRF cookie is
-    not sent on that navigation, so the page makes a new one; the form must still work."""
+    """The sign-in form is open in one tab; in another, a service on another site sends the
+    browser here. The SameSite=Lax CSRF cookie goes along on that navigation, so it is not
+    replaced, and the form of the first tab still signs in. Chromium's own form POST sends
+    our Origin (the pages' Referrer-Policy is same-origin), which the Origin check lets
+    through."""
     page.goto(f"{base_url}/signin")
     before = {c["name"]: c["value"] for c in page.context.cookies()}["schulhof_csrf"]
-    page.route(
+    other = page.context.new_page()
+    other.route(
         "http://lernplattform.example/**",
         lambda route: route.fulfill(
             content_type="text/html",
             body=f'<a href="{base_url}/signin?next=%2Faccount">Mit Schulhof anmelden</a>',
         ),
     )
-    page.goto("http://lernplattform.example/start")
-    page.get_by_role("link", name="Mit Schulhof anmelden").click()
-    expect(page.get_by_role("heading", name="Anmelden")).to_be_visible()
+    other.goto("http://lernplattform.example/start")
+    other.get_by_role("link", name="Mit Schulhof anmelden").click()
+    expect(other.get_by_role("heading", name="Anmelden")).to_be_visible()
     after = {c["name"]: c["value"] for c in page.context.cookies()}["schulhof_csrf"]
-    assert after != before  # the cross-site navigation did not carry the Strict cookie
+    assert after == before  # the cross-site navigation carried the Lax cookie
+    origins: list[str | None] = []
+    page.on(
+        "request",
+        lambda r: origins.append(r.headers.get("origin")) if r.method == "POST" else None,
+    )
     page.get_by_label("Benutzername").fill(people.lina)
     page.get_by_label("Passwort", exact=True).fill(LINA_PASSWORD)
     page.get_by_role("button", name="Anmelden").click()
+    expect(page).to_have_url(f"{base_url}/account")
+    assert origins == [base_url]
+
+
+def test_a_forged_post_from_another_site_is_refused(
+    page: Page, base_url: str, people: People
+) -> None:
+    """Signed in, the person visits another site that posts a sign-out form to us: the Lax
+    CSRF cookie is not sent with a cross-site POST (and the Origin is foreign), so the
+    answer is 403 and the session lives on."""
+    page.goto(f"{base_url}/signin")
+    page.get_by_label("Benutzername").fill(people.lina)
+    page.get_by_label("Passwort", exact=True).fill(LINA_PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+    expect(page).to_have_url(f"{base_url}/account")
+    page.route(
+        "http://boese.example/**",
+        lambda route: route.fulfill(
+            content_type="text/html",
+            body=f'<form method="post" action="{base_url}/signout">'
+            '<input name="csrf" value="x"><button>Los</button></form>',
+        ),
+    )
+    page.goto("http://boese.example/")
+    with page.expect_response(f"{base_url}/signout") as answer:
+        page.get_by_role("button", name="Los").click()
+    assert answer.value.status == 403
+    page.goto(f"{base_url}/account")
     expect(page).to_have_url(f"{base_url}/account")
 
 

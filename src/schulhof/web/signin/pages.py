@@ -29,7 +29,7 @@ CSP = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src '
 HEADERS: Mapping[str, str] = {
     "Content-Security-Policy": CSP,
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
 }
