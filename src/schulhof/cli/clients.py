@@ -158,8 +158,28 @@ def show(ctx: typer.Context, client_id: str, json: JsonOption = False) -> None:
     if json:
         print_json(_described(found))
         return
-    for key, value in _described(found).items():
-        typer.echo(f"{key}: {value}")
+    for key, value in _summary(found).items():
+        typer.echo(f"{key}: {', '.join(value) if isinstance(value, list) else value}")
+
+
+def _summary(c: service_clients.ServiceClient) -> dict[str, Any]:
+    """What `show` prints for people: a SAML SP's metadata XML summed up in a few lines
+    (`--json` keeps the whole registration)."""
+    if c.protocol != "saml":
+        return _described(c)
+    head = {"id": c.id, "protocol": c.protocol, "name": c.name}
+    try:
+        sp = saml_registration.read_metadata(str(c.config.get("metadata", "")), c.id)
+    except ValidationError as exc:
+        return {**head, "metadata": f"unreadable ({exc})"}
+    return {
+        **head,
+        "entity_id": sp.entity_id,
+        "acs_urls": [e.location for e in sp.acs],
+        "single_logout": f"yes ({', '.join(e.location for e in sp.slo)})" if sp.slo else "no",
+        "attributes": list(c.config.get("attributes", [])) or "none",
+        "schools": list(c.schools) or "all",
+    }
 
 
 @cli.command("remove")
