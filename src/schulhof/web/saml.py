@@ -8,6 +8,10 @@ Both SSO routes check the AuthnRequest at once and then send the browser on to
 `/saml/sso/continue` with the accepted request sealed in the URL: an HTTP-POST request
 arrives cross-site, where a SameSite=Lax session cookie is not sent, and the URL survives
 the sign-in page and a forced password change.
+
+`logout_chain` is the sign-out page's way into single logout (installed as
+`app.state.signout_chain`, so web/signin knows no SAML): the browser visits the SAML SPs
+of the ended session in turn and comes back to a local page.
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ OptionalQuery = Annotated[str | None, Query()]
 
 def install(app: FastAPI) -> None:
     app.include_router(router)
+    # The sign-out page sends the browser through the SAML SPs (web/signin/routes.py).
+    app.state.signout_chain = logout_chain
 
 
 def _svc(request: Request) -> Services:
@@ -238,6 +244,22 @@ def _logout(
     if ended_here and sso.current_session(request) is None:
         sso.clear_session_cookie(response)
     return response
+
+
+def logout_chain(request: Request, ended: Session, return_to: str) -> Response | None:
+    """For the sign-out page: the browser's way through the SAML SPs that `ended` signed in
+    to (a LogoutRequest to each that has an SLO endpoint, one after another), ending at
+    `return_to`, a local path. None when no SAML SP is to be told."""
+    if sso.safe_next(return_to, default="") != return_to:
+        raise ValueError("return_to must be a local path")
+    try:
+        outcome = logout.signed_out(_svc(request), _paths(request), ended, return_to)
+    except RequestError as exc:  # the session is over in any case
+        log.warning("SAML logout chain for session %s not started: %s", ended.sid, exc)
+        return None
+    if not outcome.chain:
+        return None
+    return _deliver(request, outcome)
 
 
 def _deliver(request: Request, outcome: logout.LogoutOutcome) -> Response:

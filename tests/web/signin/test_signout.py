@@ -100,3 +100,21 @@ def test_signed_out_the_page_says_so(client: TestClient) -> None:
     # Posting anyway (with a good token) is harmless.
     token = csrf_token(client.get("/signin"))
     assert client.post("/signout", data={"csrf": token}).status_code == 303
+
+
+def test_a_failing_sign_out_chain_still_signs_out(
+    svc: Services, client: TestClient, people: People
+) -> None:
+    def broken(*_: object) -> None:
+        raise RuntimeError("the SAML metadata cannot be read")
+
+    app = client.app
+    assert isinstance(app, FastAPI)
+    app.state.signout_chain = broken
+    sign_in(client, people.lina, LINA_PASSWORD)
+    cookie = client.cookies[COOKIE]
+    page = client.get("/signout")
+    answer = client.post("/signout", data={"csrf": csrf_token(page)})
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/signin?signed_out=1"
+    assert sessions.current(svc, cookie) is None

@@ -10,9 +10,12 @@ left, whom to answer), so nothing is kept on the server; an SP that never answer
 chain there — the SSO session is over in any case, and OIDC clients have already been told
 through the back channel (`app.state.on_signout`).
 
-A session that ends elsewhere (the sign-out page, an OIDC logout, expiry) does not reach
-SAML SPs: there is no browser to carry the messages at that point, and SOAP back-channel
-logout is not offered. Their own sessions end by their own timeouts (docs/saml.md).
+A session ended at Schulhof's own sign-out page goes through the same chain (`signed_out`):
+each SAML SP of the session with a SingleLogoutService gets its LogoutRequest in turn, and
+the chain ends with a redirect to a local page instead of a LogoutResponse. A session that
+ends without a browser at hand (expiry, an administrator, an OIDC logout with an
+id_token_hint) does not reach SAML SPs: SOAP back-channel logout is not offered, and their
+own sessions end by their own timeouts (docs/saml.md).
 """
 
 from __future__ import annotations
@@ -100,6 +103,20 @@ def logout(
     return LogoutOutcome(ended, reply, chain)
 
 
+def signed_out(svc: Services, paths: Paths, ended: Session, return_to: str) -> LogoutOutcome:
+    """The chain for a session ended at Schulhof itself (the sign-out page): a LogoutRequest
+    to each SAML SP of the session that has an SLO endpoint, then `return_to` (a local
+    path, checked by the caller). `chain` is "" when no SP is to be told."""
+    state: dict[str, Any] = {
+        "sids": [ended.sid],
+        "todo": _others(svc, [ended.sid], initiator=""),
+        "reply": {"to": return_to},
+        "at": int(time.time()),
+    }
+    reply, chain = _advance(svc, paths, state)
+    return LogoutOutcome(ended, reply, chain)
+
+
 def resume(svc: Services, paths: Paths, chain: str | None) -> LogoutOutcome | None:
     """An SP of the chain answered: go on to the next one, or answer the SP that started.
     None: no chain is under way (no cookie, forged, or too old)."""
@@ -140,6 +157,8 @@ def _advance(svc: Services, paths: Paths, state: dict[str, Any]) -> tuple[Outbou
 
 
 def _final(svc: Services, paths: Paths, reply: dict[str, Any]) -> Outbound:
+    if "to" in reply:  # started at the sign-out page: back to a local page (sealed state)
+        return Redirect(str(reply["to"]))
     _, engine = engine_for(svc, paths, str(reply["sp"]))
     request = LogoutRequestInfo(str(reply["id"]), str(reply["sp"]), "", ())
     endpoint, xml = engine.logout_response(request, success=bool(reply["ok"]))

@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 router = APIRouter(route_class=pages.PageRoute, include_in_schema=False)
 
 SignOutHook = Callable[[Session], None]
+# (request, ended session, local path to end at) -> the browser's first hop, or None.
+SignOutChain = Callable[[Request, Session, str], Response | None]
 
 
 def sign_out(request: Request) -> Session | None:
@@ -69,6 +71,20 @@ def sign_out(request: Request) -> Session | None:
         except Exception:  # one failing service must not keep the person signed in
             log.exception("sign-out hook %r failed for session %s", hook, ended.sid)
     return ended
+
+
+def _signout_chain(request: Request, ended: Session | None, done: str) -> Response | None:
+    """Services told through the browser (SAML single logout, `web.saml.logout_chain`,
+    registered in `app.state.signout_chain`): the browser visits each in turn and comes back
+    to `done`. OIDC services were told by `on_signout`, server to server."""
+    chain: SignOutChain | None = getattr(request.app.state, "signout_chain", None)
+    if ended is None or chain is None:
+        return None
+    try:
+        return chain(request, ended, done)
+    except Exception:  # the session is over in any case; the person sees the page
+        log.exception("sign-out chain failed for session %s", ended.sid)
+        return None
 
 
 # --- sign in ---
@@ -238,8 +254,9 @@ def signout_submit(request: Request, token: CsrfForm = "", next_raw: NextForm = 
     next_url = sso.safe_next(next_raw, default="")
     if not csrf.verify(request, token):
         return forbidden(request, "/signout", next_url)
-    sign_out(request)
-    response = see_other(next_url or "/signin?signed_out=1")
+    ended = sign_out(request)
+    done = next_url or "/signin?signed_out=1"
+    response = _signout_chain(request, ended, done) or see_other(done)
     sso.clear_session_cookie(response)
     return response
 
