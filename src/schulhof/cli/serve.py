@@ -108,21 +108,27 @@ def serve(
         str | None,
         typer.Option(
             help="Where people reach this server, e.g. https://konto.schulen.example "
-            "(the OIDC issuer; https makes the cookies Secure). Default: the address "
-            "each request came to."
+            "(the OIDC issuer; https makes the cookies Secure). Default: "
+            "http://127.0.0.1:PORT."
         ),
     ] = None,
 ) -> None:
     """Serve the REST API (docs at /api/v1/docs) and, with --ldap-port/--ldaps-port, LDAP."""
-    public = check_public_url(public_url) if public_url else None  # before the database
+    # Checked before the database is opened. Never taken from a request's Host header: the
+    # issuer and the links in pages must not be whatever a client claims.
+    public = check_public_url(public_url) if public_url else f"http://127.0.0.1:{port}"
+    if not public_url and host not in ("127.0.0.1", "localhost", "::1"):
+        typer.echo(
+            f"warning: listening on {host} without --public-url; sign-in and OIDC use {public}",
+            err=True,
+        )
     svc = state(ctx).services()
     tls = tls_context(tls_cert, tls_key)
     if ldaps_port is not None and tls is None:
         raise ConfigurationError("--ldaps-port needs --tls-cert and --tls-key")
     app = create_app(svc, public_url=public)
     typer.echo(f"Schulhof API on http://{host}:{port}/api/v1/docs", err=True)
-    if public:
-        typer.echo(f"Sign-in page at {public}/signin", err=True)
+    typer.echo(f"Sign-in page at {public}/signin", err=True)
     config = uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False)
     ldap = LdapConfig(base=ldap_base, anonymous=ldap_anonymous, tls=tls)
     run_together(config, svc, ldap, host, ldap_port, ldaps_port)

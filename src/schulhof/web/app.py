@@ -6,7 +6,7 @@ from fastapi import Depends, FastAPI
 
 from schulhof import __version__
 from schulhof.services.runtime import Services
-from schulhof.web import inputs, oidc, problems, saml, signin
+from schulhof.web import access_log, inputs, oidc, problems, saml, signin
 from schulhof.web.routes import audit, changes, groups, guardians, health, imports, schools, users
 from schulhof.web.throttle import Throttle
 from schulhof.web.worker import lifespan as worker_lifespan
@@ -18,8 +18,8 @@ def create_app(
     services: Services, *, worker: bool = True, public_url: str | None = None
 ) -> FastAPI:
     """`worker`: run queued jobs (imports) in a thread of this process while it serves.
-    `public_url`: where people reach this server (`serve --public-url`; the OIDC issuer);
-    None: taken from each request (`web.sso.public_url`)."""
+    `public_url`: where people reach this server (`serve --public-url`; the OIDC issuer).
+    `schulhof serve` always passes one; None (in-process tests) takes it from the request."""
     app = FastAPI(
         title="Schulhof API",
         version=__version__,
@@ -36,6 +36,7 @@ def create_app(
     # Called with each ended SSO session; the OIDC and SAML parts append their logouts.
     app.state.on_signout = []
     problems.install(app)
+    access_log.install()
     app.include_router(health.router)
     app.include_router(users.router, prefix=API)
     app.include_router(guardians.router, prefix=API)
