@@ -523,6 +523,15 @@ def test_prompt_consent_is_the_registration_and_select_account_is_refused(
     assert "code" in redirect_params(none)  # a live session: prompt=none gets its code
 
 
+def test_prompt_none_with_a_sign_in_older_than_max_age_is_login_required(
+    browser: TestClient, bench: Bench, clock: FixedClock
+) -> None:
+    sign_in(browser, bench.people.lina)
+    clock.advance(seconds=120)
+    silent = authorize(browser, bench.client_id, challenge=pkce()[1], prompt="none", max_age="60")
+    assert redirect_params(silent)["error"] == "login_required"
+
+
 # --- back-channel logout when sessions end by other paths ---
 
 

@@ -235,7 +235,7 @@ def _authorize(
         return _redirect_error(grant.redirect_uri, req, "account_selection_required")
     marked = marker is not None and _marker_holds(request, marker, session)
     if fresh is None and not marked and _needs_fresh(svc, session, prompts, max_age):
-        if "none" in prompts:  # cannot happen with authlib ("none login" is refused)
+        if "none" in prompts:  # only with max_age ("none login" is refused by authlib)
             return _redirect_error(grant.redirect_uri, req, "login_required")
         return _reauth_page(request, local)
     client: models.Client = grant.client
