@@ -165,3 +165,15 @@ def test_changing_the_password_checks_the_policy_and_ends_other_sessions(
     assert sessions.current(svc, cookie_b) is None
     got = signin.verify_password(svc, user, "Neues-Passwort-2026", address="x", channel="web")
     assert not got.must_change
+
+
+def test_a_reset_by_an_admin_ends_the_persons_sessions(
+    svc: Services, people: dict[str, str]
+) -> None:
+    person = persons.load_readable(svc, OPERATOR, people["student"])
+    cookie, _ = sessions.start(svc, person.id, address="x", must_change=False)
+    passwords.reset_password(svc, OPERATOR, people["student"])
+    assert sessions.current(svc, cookie) is None
+    cookie, _ = sessions.start(svc, person.id, address="x", must_change=True)
+    passwords.set_password(svc, OPERATOR, people["student"], "Neues-Passwort-99", temporary=True)
+    assert sessions.current(svc, cookie) is None

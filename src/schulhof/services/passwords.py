@@ -26,7 +26,7 @@ from schulhof.domain.password_policy import (
     check_new_password,
     policy_for,
 )
-from schulhof.services import audit, nt_hashes
+from schulhof.services import audit, nt_hashes, sessions
 from schulhof.services.persons import load_readable, taught_by
 from schulhof.services.runtime import Services
 from schulhof.services.settings import Argon2Params
@@ -74,6 +74,9 @@ def reset_password(svc: Services, actor: Actor, ref: str) -> tuple[Person, str]:
         raise NotFoundError(f"no person {ref}")  # as if unknown: no existence leak
     password = generate_password()
     _store(svc, actor, person, password, must_change=True)
+    # A reset is also what an admin does for a stolen account: whoever holds a session or a
+    # refresh token of the old password is signed out (and the services told).
+    sessions.end_all_for(svc, person.id)
     return person, password
 
 
@@ -90,6 +93,7 @@ def set_password(
     except PasswordRejected as exc:
         raise ValidationError(str(exc), field="password") from exc
     _store(svc, actor, person, password, must_change=temporary)
+    sessions.end_all_for(svc, person.id)
     return person
 
 
