@@ -139,7 +139,7 @@ def test_a_hash_with_old_costs_is_rehashed_at_sign_in(
     with svc.engine.connect() as conn:
         hashes = [r[0] for r in conn.execute(sa.select(credentials.c.password_hash))]
     assert not any("m=8192,t=1" in h for h in hashes)
-    assert any("m=19456,t=2,p=1" in h for h in hashes)
+    assert any("m=12288,t=3,p=1" in h for h in hashes)
     assert stored()
 
 
