@@ -15,7 +15,6 @@ from schulhof.cli.output import print_json, print_table
 from schulhof.domain.errors import ValidationError
 from schulhof.protocols.ldap.server import DEFAULT_BASE
 from schulhof.protocols.oidc import registration
-from schulhof.protocols.saml import registration as saml_registration
 from schulhof.services import clients as service_clients
 from schulhof.services import ldap_accounts
 
@@ -169,6 +168,8 @@ def _summary(c: service_clients.ServiceClient) -> dict[str, Any]:
         return _described(c)
     head = {"id": c.id, "protocol": c.protocol, "name": c.name}
     try:
+        from schulhof.protocols.saml import registration as saml_registration
+
         sp = saml_registration.read_metadata(str(c.config.get("metadata", "")), c.id)
     except ValidationError as exc:
         return {**head, "metadata": f"unreadable ({exc})"}
@@ -220,6 +221,9 @@ def saml(
         xml = metadata.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ValidationError(f"{metadata}: cannot read it ({exc})", field="metadata") from exc
+    # Imported here: pysaml2 compiles XML schemas on import (0.3 s on every command).
+    from schulhof.protocols.saml import registration as saml_registration
+
     made = saml_registration.register(
         state(ctx).services(),
         OPERATOR,

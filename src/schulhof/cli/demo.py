@@ -20,7 +20,7 @@ from rich.table import Table
 from sqlalchemy.engine import make_url
 
 from schulhof.access.actors import OPERATOR, ActorKind, system
-from schulhof.cli import demo_ldap, demo_signin
+from schulhof.cli import demo_ldap
 from schulhof.cli.app import handle_errors, state
 from schulhof.cli.output import console, errors
 from schulhof.cli.serve import run_together
@@ -38,8 +38,6 @@ from schulhof.services import schools as school_service
 from schulhof.services import tokens as token_service
 from schulhof.services.runtime import Services
 from schulhof.store.persons import PersonFilter
-from schulhof.web import demo_rp
-from schulhof.web.app import create_app
 
 _STAGES = {"plan": "Planning the import", "apply": "Writing to the directory"}
 # Counts of the import summary that mean "something changed".
@@ -121,6 +119,11 @@ def _serve(svc: Services, school: str, port: int, listener: demo_ldap.DemoLdap |
         f'"{base}/api/v1/users?school={school}&role=student&limit=5"',
         highlight=False, markup=False, soft_wrap=True,
     )  # fmt: skip
+    # The web app (and pysaml2 with it) is imported only when the demo serves.
+    from schulhof.cli import demo_signin
+    from schulhof.web import demo_rp
+    from schulhof.web.app import create_app
+
     signin = demo_signin.prepare(svc, school, base)
     console.print("\n[bold]Sign-in (OpenID Connect, SAML)[/bold]", highlight=False)
     for line in signin.lines:

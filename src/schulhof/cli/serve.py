@@ -23,7 +23,6 @@ from schulhof.cli.app import handle_errors, state
 from schulhof.domain.errors import ConfigurationError
 from schulhof.protocols.ldap.server import DEFAULT_BASE, LdapConfig, LdapServer
 from schulhof.services.runtime import Services
-from schulhof.web.app import create_app
 
 
 def tls_context(cert: Path | None, key: Path | None) -> ssl.SSLContext | None:
@@ -126,6 +125,9 @@ def serve(
     tls = tls_context(tls_cert, tls_key)
     if ldaps_port is not None and tls is None:
         raise ConfigurationError("--ldaps-port needs --tls-cert and --tls-key")
+    # The web app (and pysaml2 with it) is imported only by the commands that serve.
+    from schulhof.web.app import create_app
+
     app = create_app(svc, public_url=public)
     typer.echo(f"Schulhof API on http://{host}:{port}/api/v1/docs", err=True)
     typer.echo(f"Sign-in page at {public}/signin", err=True)
