@@ -9,6 +9,7 @@ process, so a rotation reaches every worker within that time.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import hashlib
 import threading
@@ -82,20 +83,11 @@ def _check_use(use: str) -> None:
 
 def _load(svc: Services, use: str) -> list[SigningKey]:
     with read_connection(svc.engine) as conn:
-        return [SigningKey(**_fields(r)) for r in key_store.for_use(conn, use)]
+        return [_key(r) for r in key_store.for_use(conn, use)]
 
 
-def _fields(r: key_store.KeyRow) -> dict[str, Any]:
-    return {
-        "kid": r.kid,
-        "use": r.use,
-        "alg": r.alg,
-        "private_pem": r.private_pem,
-        "certificate_pem": r.certificate_pem,
-        "created_at": r.created_at,
-        "active": r.active,
-        "retire_at": r.retire_at,
-    }
+def _key(row: key_store.KeyRow) -> SigningKey:
+    return SigningKey(**dataclasses.asdict(row))
 
 
 def _keys(svc: Services, use: str) -> list[SigningKey]:
@@ -158,7 +150,7 @@ def _create(
         key_store.lock_use(conn, use)
         if retire_old_at is None and any(k.active for k in key_store.for_use(conn, use)):
             # Another worker made the first key meanwhile: use that one.
-            return next(SigningKey(**_fields(k)) for k in key_store.for_use(conn, use) if k.active)
+            return next(_key(k) for k in key_store.for_use(conn, use) if k.active)
         if retire_old_at is not None:
             key_store.retire_active(conn, use, retire_old_at)
             key_store.delete_retired(conn, use, now)
@@ -177,7 +169,7 @@ def _create(
                 )
             ],
         )
-    return SigningKey(**_fields(row))
+    return _key(row)
 
 
 def _self_signed(private: rsa.RSAPrivateKey, now: dt.datetime) -> str:

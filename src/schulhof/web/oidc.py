@@ -322,35 +322,19 @@ def _reauth_page(
 ) -> Response:
     """The signed-in person types the password again; the form carries the authorization
     request itself, so the answer to it is the code (no redirect back, no loop)."""
-    # The SAML ForceAuthn prompt's texts and page frame. Imported here: saml_pages imports
-    # the sign-in package, which imports web.saml, which imports saml_pages again.
+    # The SAML ForceAuthn prompt, with our form field and action. Imported here: saml_pages
+    # imports the sign-in package, which imports web.saml, which imports saml_pages again.
     from schulhof.web import saml_pages
 
-    t = saml_pages.text(request)
-    csrf_value, fresh_cookie = csrf.token_for(request)
-    query = urlsplit(local).query
-    alert = (
-        f'<p role="alert" id="password-error" class="error">{html.escape(error)}</p>'
-        if error
-        else ""
+    return saml_pages.reauth_page(
+        request,
+        urlsplit(local).query,
+        field="request",
+        action=REAUTH,
+        error=error,
+        status=status,
+        retry_after=retry_after,
     )
-    described = ' aria-describedby="password-error" aria-invalid="true"' if error else ""
-    body = (
-        f"<h1>{html.escape(t['reauth_title'])}</h1><p>{html.escape(t['reauth_intro'])}</p>"
-        f'{alert}<form method="post" action="{REAUTH}">'
-        f'<input type="hidden" name="request" value="{html.escape(query)}">'
-        f'<input type="hidden" name="{csrf.FIELD}" value="{html.escape(csrf_value)}">'
-        f'<label for="password">{html.escape(t["password"])}</label>'
-        f'<input id="password" name="password" type="password" autocomplete="current-password"'
-        f" required autofocus{described}>"
-        f'<button type="submit">{html.escape(t["reauth_button"])}</button></form>'
-    )
-    response = saml_pages.page(request, t["reauth_title"], body, status=status)
-    if retry_after is not None:
-        response.headers["Retry-After"] = str(retry_after)
-    if fresh_cookie is not None:
-        csrf.set_cookie(response, fresh_cookie, secure=sso.is_secure(request))
-    return response
 
 
 @router.post(REAUTH)

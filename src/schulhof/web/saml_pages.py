@@ -120,12 +120,15 @@ def reauth_page(
     request: Request,
     token: str,
     *,
+    field: str = "p",
+    action: str = REAUTH,
     error: str | None = None,
     status: int = 200,
     retry_after: int | None = None,
 ) -> HTMLResponse:
-    """ForceAuthn: the signed-in person types the password again (no username field: the
-    session says who it is)."""
+    """ForceAuthn (and OIDC's prompt=login / max_age): the signed-in person types the
+    password again (no username field: the session says who it is). `token` goes back in
+    the hidden form field `field` to `action`."""
     t = text(request)
     csrf_value, fresh_cookie = csrf.token_for(request)
     alert = (
@@ -136,8 +139,8 @@ def reauth_page(
     described = ' aria-describedby="password-error" aria-invalid="true"' if error else ""
     body = (
         f"<h1>{html.escape(t['reauth_title'])}</h1><p>{html.escape(t['reauth_intro'])}</p>"
-        f'{alert}<form method="post" action="{REAUTH}">'
-        f'<input type="hidden" name="p" value="{html.escape(token)}">'
+        f'{alert}<form method="post" action="{html.escape(action)}">'
+        f'<input type="hidden" name="{html.escape(field)}" value="{html.escape(token)}">'
         f'<input type="hidden" name="{csrf.FIELD}" value="{html.escape(csrf_value)}">'
         f'<label for="password">{html.escape(t["password"])}</label>'
         f'<input id="password" name="password" type="password" autocomplete="current-password"'
