@@ -71,3 +71,25 @@ def test_services_a_session_signed_in_to(svc: Services, person_id: str) -> None:
         ("oidc", "lernplattform-1", {"again": True}),
         ("saml", "https://sp.example/meta", {"name_id": "abc"}),
     ]
+
+
+def test_housekeeping_forgets_old_sessions_and_failure_counts(
+    svc: Services, person_id: str, clock: FixedClock
+) -> None:
+    old, _ = sessions.start(svc, person_id, address=None, must_change=False)
+    from schulhof.services import signin
+
+    with pytest.raises(signin.SignInRefused):
+        signin.verify_password(svc, "nobody", "x", address="10.9.9.9", channel="web")
+    clock.advance(hours=8, minutes=1)
+    fresh, _ = sessions.start(svc, person_id, address=None, must_change=False)
+    assert sessions.housekeeping(svc) == 0  # expired, but not yet a day ago
+    clock.advance(days=1, hours=9)  # both ended more than a day ago
+    fresh2, _ = sessions.start(svc, person_id, address=None, must_change=False)
+    assert sessions.housekeeping(svc) == 2  # the newest stays
+    assert sessions.current(svc, fresh2) is not None
+    with svc.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(sso_sessions)).scalar() == 1
+        failures = conn.execute(sa.text("SELECT count(*) FROM signin_failures")).scalar()
+    assert failures == 0
+    assert old != fresh

@@ -17,7 +17,7 @@ from typing import Any
 
 from schulhof.importers import jobs as import_jobs
 from schulhof.protocols.oidc import logout as oidc_logout
-from schulhof.services import jobs, oidc_grants
+from schulhof.services import jobs, oidc_grants, sessions
 from schulhof.services.runtime import Services
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,7 @@ class JobWorker:
                 if time.monotonic() >= next_sweep:
                     jobs.expire_jobs(self._services)
                     oidc_grants.purge(self._services)  # expired OIDC codes, refresh tokens
+                    sessions.housekeeping(self._services)  # old sessions, failure counts
                     next_sweep = time.monotonic() + EXPIRE_EVERY
                 while not self._stop.is_set() and self._run_next(self._services):
                     pass
