@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import hmac
 import html
+import logging
 import secrets
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urlsplit
@@ -49,6 +50,8 @@ TOKEN = "/oidc/token"  # noqa: S105 (a path, not a secret)
 USERINFO = "/oidc/userinfo"
 JWKS = "/oidc/jwks"
 LOGOUT = "/oidc/logout"
+LOGOUT_CONTINUE = "/oidc/logout/continue"
+log = logging.getLogger(__name__)
 REAUTH = "/oidc/reauth"
 FRESH = "schulhof_oidc_fresh"  # the one-time marker: a query parameter and a cookie
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -545,19 +548,48 @@ def _end_session(request: Request, server: oidc.Server, data: dict[str, str]) ->
         # Without a hint naming this very session, a link could sign people out behind
         # their back: ask (the sign-out page's form carries a CSRF token).
         return RedirectResponse("/signout", status_code=303)
+    ended: Session | None = None
     if session is not None:
-        sign_out(request)  # audits, then on_signout: tokens revoked, back-channel queued
+        ended = sign_out(request)  # audits, then on_signout: tokens revoked, back-channel
     elif hint is not None and hint.get("sid"):
-        ended = sessions.end(svc, str(hint["sid"]))  # this browser had lost its cookie
-        if ended is not None:
-            logout.session_ended(svc, server.issuer, ended)
+        lost = sessions.end(svc, str(hint["sid"]))  # this browser had lost its cookie
+        if lost is not None:
+            logout.session_ended(svc, server.issuer, lost)
     if target:
         state = data.get("state")
         sep = "&" if urlsplit(target).query else "?"
-        response: Response = RedirectResponse(
-            target + (sep + urlencode({"state": state}) if state else ""), status_code=302
-        )
+        final = target + (sep + urlencode({"state": state}) if state else "")
+        done = _continue_url(svc, final)
     else:
-        response = RedirectResponse("/signin?signed_out=1", status_code=303)
+        final = done = "/signin?signed_out=1"
+    # The session's SAML services are told too: through the browser, one after another,
+    # ending at `done` (a local page; for the RP's URI one that forwards there).
+    chain = getattr(request.app.state, "signout_chain", None)
+    hop = None
+    if chain is not None and ended is not None:
+        try:
+            hop = chain(request, ended, done)
+        except ValueError:  # a post-logout URI too long to carry: those SPs are not told
+            log.warning("SAML logout chain skipped for session %s", ended.sid)
+    response: Response = hop or RedirectResponse(final, status_code=302 if target else 303)
     sso.clear_session_cookie(response)
     return response
+
+
+def _logout_mac(svc: Services, target: str) -> str:
+    secret = server_secrets.server_secret(svc, "oidc-logout")
+    digest = hmac.new(secret, target.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def _continue_url(svc: Services, target: str) -> str:
+    """A local page that forwards to `target` (a registered post-logout URI, checked above)
+    after the SAML logout chain; the MAC keeps it from forwarding anywhere else."""
+    return f"{LOGOUT_CONTINUE}?" + urlencode({"to": target, "mac": _logout_mac(svc, target)})
+
+
+@router.get(LOGOUT_CONTINUE)
+def logout_continue(request: Request, to: str = "", mac: str = "") -> Response:
+    if not to or not hmac.compare_digest(_logout_mac(_svc(request), to), mac):
+        return _error_page(400, "Sign-out request refused", "the link is not valid")
+    return RedirectResponse(to, status_code=302, headers=NO_STORE)

@@ -6,7 +6,9 @@ signed-out page. An SP without an SLO endpoint is skipped."""
 from __future__ import annotations
 
 import base64
-from urllib.parse import parse_qs, urljoin, urlsplit
+import hashlib
+import secrets
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import httpx
 from onelogin.saml2.logout_request import OneLogin_Saml2_Logout_Request
@@ -14,8 +16,9 @@ from onelogin.saml2.settings import OneLogin_Saml2_Settings
 from onelogin.saml2.utils import OneLogin_Saml2_Utils
 
 from schulhof.access.actors import OPERATOR
+from schulhof.protocols.oidc.registration import client_config
 from schulhof.protocols.saml.registration import register
-from schulhof.services import keys
+from schulhof.services import clients, keys
 from tests.protocols.saml.browser import Browser
 from tests.protocols.saml.conftest import Bench
 from tests.protocols.saml.sp import POST, RSA_SHA256, Outcome, ServiceProvider, inflate
@@ -162,3 +165,55 @@ def test_an_sp_with_a_post_slo_endpoint_gets_a_signed_post(bench: Bench, browser
     answer = _request_at(bench.platform, hop, at_platform)
     done = browser.get(answer)
     assert urlsplit(str(done.url)).path == "/signin"
+
+
+def test_rp_initiated_oidc_logout_also_tells_the_saml_sps(bench: Bench, browser: Browser) -> None:
+    """The same session signed in to a SAML SP and an OIDC RP; the RP's logout (with
+    id_token_hint) sends the browser through the SP's SLO, then on to the RP's registered
+    post-logout URI with its state."""
+    form, rid = sign_in(browser, bench.platform, bench.people.lina, LINA_PASSWORD)
+    at_platform = accepted(bench.platform, form, rid)
+    _strict_about_signatures(bench.platform)
+    rp, secret = clients.add(
+        bench.svc,
+        OPERATOR,
+        protocol="oidc",
+        name="Videokonferenz",
+        config=client_config(
+            redirect_uris=["https://video.example/cb"],
+            post_logout_redirect_uris=["https://video.example/bye"],
+        ),
+        secret=True,
+    )
+    assert secret is not None
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    query = urlencode({
+        "response_type": "code", "client_id": rp.id, "redirect_uri": "https://video.example/cb",
+        "scope": "openid", "state": "s", "nonce": "n", "code_challenge_method": "S256",
+        "code_challenge": challenge.rstrip(b"=").decode(),
+    })  # fmt: skip
+    to_rp = browser.get(f"/oidc/authorize?{query}")
+    code = parse_qs(urlsplit(to_rp.headers["location"]).query)["code"][0]
+    tokens = browser.http.post(
+        f"{bench.base}/oidc/token",
+        data={"grant_type": "authorization_code", "code": code, "code_verifier": verifier,
+              "redirect_uri": "https://video.example/cb"},
+        auth=(rp.id, secret),
+    ).json()  # fmt: skip
+    logout = urlencode({
+        "id_token_hint": tokens["id_token"], "state": "back-again",
+        "post_logout_redirect_uri": "https://video.example/bye",
+    })  # fmt: skip
+    hop = browser.get(f"/oidc/logout?{logout}")
+    assert _live_sessions(bench) == 0
+    answer = _request_at(bench.platform, hop, at_platform)
+    last = browser.get(answer)  # the SP's answer, then our forwarding page
+    assert last.status_code == 302
+    assert last.headers["location"] == "https://video.example/bye?state=back-again"
+    # The forwarding page forwards nowhere else.
+    forged = browser.http.get(
+        f"{bench.base}/oidc/logout/continue?"
+        + urlencode({"to": "https://evil.example/", "mac": "x"})
+    )
+    assert forged.status_code == 400
