@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 import sqlalchemy as sa
@@ -22,6 +23,7 @@ from schulhof.domain.model import LifecycleState, Person
 from schulhof.domain.password_policy import PasswordRejected, check_new_password
 from schulhof.services import audit, nt_hashes, passwords, sessions
 from schulhof.services.runtime import Services
+from schulhof.services.settings import Argon2Params
 from schulhof.store import credentials as credential_store
 from schulhof.store import persons as person_store
 from schulhof.store import signin as signin_store
@@ -76,7 +78,10 @@ class Verified:
 
 
 # Verified against for an unknown username, so that answer takes as long as a wrong password.
-_DUMMY_HASH = passwords.hasher.hash("schulhof-no-such-person")
+# Made with the configured costs, so that it takes exactly as long as a real check.
+@lru_cache(maxsize=4)
+def _dummy_hash(params: Argon2Params) -> str:
+    return passwords.hasher_for(params).hash("schulhof-no-such-person")
 
 
 def _account_key(person_id: str) -> str:
@@ -122,7 +127,7 @@ def verify_password(
 
     params = svc.settings.argon2
     if person is None or credential is None:
-        passwords.verify(_DUMMY_HASH, password, params)
+        passwords.verify(_dummy_hash(params), password, params)
         valid, new_hash = False, None
     else:
         valid, new_hash = passwords.verify(credential.password_hash, password, params)
